@@ -1,0 +1,512 @@
+"""A hunt session: parses, checks and runs statements against one graph store.
+
+This is the library API the CLI, the shell and the Jupyter kernel share::
+
+    from stixgraph import Session
+    s = Session("hunt.db")                      # or Session() for an in-memory store
+    displays = s.run(open("hunt.hf").read())    # tables, messages, then the block's summary
+    s.vars["procs"].entities
+
+Each statement runs inside one store transaction: when it fails, variables and stored data
+are exactly as they were before it.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from . import ir
+from .display import Message, Summary, Table, VarSummary
+from .errors import HuntSemanticError, NotAvailableError, StixgraphError
+from .relations import RELATION_WORDS, hops as find_hops, relations_for
+from .store.base import Birth, GraphStore, VarInfo
+
+STIX_SCO_TYPES = frozenset({
+    "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message",
+    "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process",
+    "software", "url", "user-account", "windows-registry-key", "x509-certificate"})
+
+# NEW "string" lists fill this property of the given type (Kestrel's rule).
+PRIMARY_PROPERTY = {"file": "name", "process": "name", "mutex": "name", "software": "name",
+                    "user-account": "user_id", "directory": "path", "windows-registry-key": "key"}
+
+DEREF_TIME_MARGIN = timedelta(seconds=300)
+
+
+def open_store(spec: str | Path | GraphStore | None) -> GraphStore:
+    """A store from ``--store``: a path, ``:memory:``, or (later) ``arango://...``."""
+    if isinstance(spec, GraphStore):
+        return spec
+    from .store.sqlite import SQLiteStore, default_store_path
+
+    if spec is None:
+        return SQLiteStore(default_store_path())
+    spec = str(spec)
+    if spec.startswith("sqlite://"):
+        spec = spec[len("sqlite://"):] or ":memory:"
+    if "://" in spec:
+        from .errors import StoreError
+        raise StoreError(f"store {spec!r}: unknown store scheme (use a file path or :memory:)")
+    return SQLiteStore(spec)
+
+
+class VariableView:
+    """``session.vars``: read-only mapping of variable name to :class:`VarInfo`."""
+
+    def __init__(self, store: GraphStore):
+        self._store = store
+
+    def __getitem__(self, name: str) -> VarInfo:
+        info = self._store.var(name)
+        if info is None:
+            raise KeyError(name)
+        return info
+
+    def __contains__(self, name) -> bool:
+        return self._store.var(name) is not None
+
+    def __iter__(self):
+        return (v.name for v in self._store.variables())
+
+    def __len__(self):
+        return len(self._store.variables())
+
+
+class Session:
+    def __init__(self, store: str | Path | GraphStore | None = ":memory:", *,
+                 now: datetime | None = None, sources: dict[str, str] | None = None,
+                 source_config: dict | None = None,
+                 progress: Callable[[str, int], None] | None = None):
+        self.store = open_store(store)
+        self.now = now
+        self.sources = dict(sources or {})  # alias: profile name or URI -> real URI
+        self.source_config = source_config or {}
+        self.progress = progress
+        self.last_source: str | None = None
+        self.filename = "<hunt>"
+        self.vars = VariableView(self.store)
+
+    # -- running -------------------------------------------------------------
+    def run(self, text: str, filename: str = "<hunt>") -> list:
+        """Run a hunt block; returns its displays followed by the block's summary.  Stops at
+        the first failing statement (raising its error; earlier statements stay done)."""
+        from .lang import parse
+
+        self.filename = filename
+        hunt = parse(text, filename)
+        t0 = time.perf_counter()
+        out: list = []
+        assigned: list[str] = []
+        for stmt in hunt.statements:
+            out.extend(self.execute(stmt))
+            if stmt.output and stmt.output != "_":
+                if stmt.output in assigned:
+                    assigned.remove(stmt.output)
+                assigned.append(stmt.output)
+        if assigned:
+            out.append(self.summary(assigned, time.perf_counter() - t0))
+        return out
+
+    def summary(self, names: list[str], seconds: float = 0.0) -> Summary:
+        rows = []
+        for name in names:
+            v = self.store.var(name)
+            if v is not None:
+                rows.append(VarSummary(v.name, v.type, v.entities, v.records, dict(v.cached)))
+        return Summary(variables=rows, cached_types=self.store.entity_types(), seconds=seconds)
+
+    def execute(self, stmt: ir.Statement) -> list:
+        """Run one statement atomically; returns its displays."""
+        try:
+            with self.store.atomic():
+                return self._dispatch(stmt)
+        except HuntSemanticError as e:
+            if e.line is None:
+                raise type(e)(e.message, statement=stmt.kind if stmt.kind != "ASSIGN" else "assignment",
+                              line=stmt.pos.line, filename=self.filename) from e
+            raise
+        except StixgraphError as e:
+            msg = str(e)
+            raise HuntSemanticError(msg, statement=stmt.kind, line=stmt.pos.line,
+                                    filename=self.filename) from e
+
+    def _dispatch(self, stmt):
+        handler = getattr(self, "_do_" + type(stmt).__name__.lower())
+        return handler(stmt) or []
+
+    def _birth(self, stmt, command=None, source=None, inputs=(), cached=False) -> Birth:
+        if source is None:
+            for name in inputs:
+                v = self.store.var(name)
+                if v is not None and v.source:
+                    source = v.source
+                    break
+        return Birth(command=command or stmt.kind, line=stmt.pos.line, statement=stmt.pos.text,
+                     source=source, inputs=list(inputs), count_cached=cached)
+
+    # -- checks and resolution ---------------------------------------------------
+    def _var(self, name: str) -> VarInfo:
+        info = self.store.var(name)
+        if info is None:
+            known = ", ".join(v.name for v in self.store.variables()) or "none yet"
+            raise HuntSemanticError(f"unknown variable {name!r} (known: {known})")
+        return info
+
+    @staticmethod
+    def check_type(etype: str) -> None:
+        if etype not in STIX_SCO_TYPES and not etype.startswith("x-"):
+            raise HuntSemanticError(f"unknown entity type {etype!r} (a STIX 2.1 cyber-observable "
+                                    f"type such as process or network-traffic, or a custom x- type)")
+
+    def _clock(self) -> datetime:
+        return self.now or datetime.now(timezone.utc)
+
+    def _timespan(self, span: ir.Timespan | None) -> tuple[datetime, datetime] | None:
+        if span is None:
+            return None
+        if isinstance(span, ir.TimeRange):
+            return span.start, span.stop
+        now = self._clock()
+        return now - timedelta(**{span.unit: span.amount}), now
+
+    def _resolve(self, expr: ir.Expr | None, refs: list | None = None) -> ir.Expr | None:
+        """Replace every ``var.attr`` value by the variable's distinct values (Kestrel's rule:
+        one value makes IN/NOT IN into =/!=, several make =/!= into IN/NOT IN)."""
+        if expr is None:
+            return None
+        if isinstance(expr, (ir.And, ir.Or)):
+            return type(expr)(tuple(self._resolve(i, refs) for i in expr.items))
+        value = expr.value
+        if not isinstance(value, (ir.VarAttr, tuple)) or (
+                isinstance(value, tuple) and not any(isinstance(v, ir.VarAttr) for v in value)):
+            return expr
+        items = value if isinstance(value, tuple) else (value,)
+        resolved: list = []
+        for item in items:
+            if isinstance(item, ir.VarAttr):
+                self._var(item.var)
+                vals = self.store.values(item.var, item.attr)
+                if not vals:
+                    raise HuntSemanticError(f"{item} has no values to compare with")
+                resolved.extend(vals)
+                if refs is not None:
+                    refs.append(item.var)
+            else:
+                resolved.append(item)
+        op, neg = expr.op, expr.negated
+        if len(resolved) == 1 and not isinstance(value, tuple):
+            if op == "IN":
+                op = "!=" if neg else "="
+                neg = False
+            return ir.Comparison(expr.path, op, resolved[0], neg)
+        if op in ("=", "!="):
+            neg = (op == "!=") != neg
+            op = "IN"
+        elif op != "IN":
+            raise HuntSemanticError(f"{expr.path} {op} {value}: a reference with several values "
+                                    f"works only with =, !=, IN and NOT IN")
+        return ir.Comparison(expr.path, op, tuple(resolved), neg)
+
+    def _source_uri(self, source: str | None) -> str:
+        if source is None:
+            if self.last_source is None:
+                raise HuntSemanticError("no data source: add FROM (no earlier GET to reuse)")
+            return self.last_source
+        uri = source if "://" in source else f"stixshifter://{source}"
+        for key in (uri, source, uri.split("://", 1)[1]):
+            if key in self.sources:
+                return self.sources[key]
+        return uri
+
+    # -- statements ---------------------------------------------------------------
+    def _do_get(self, stmt: ir.Get):
+        self.check_type(stmt.etype)
+        refs: list[str] = []
+        where = self._resolve(stmt.where, refs)
+        if stmt.source and "://" not in stmt.source and self.store.var(stmt.source) is not None:
+            src = self._var(stmt.source)
+            if src.type != stmt.etype:
+                raise HuntSemanticError(f"variable {stmt.source} holds {src.type}, not {stmt.etype}")
+            expr = ir.VarExpr(var=stmt.source, where=where, limit=stmt.limit)
+            self.store.assign(stmt.out, expr, self._birth(stmt, "GET", inputs=[stmt.source]))
+            return []
+        uri = self._source_uri(stmt.source)
+        span = self._timespan(stmt.timespan)
+        if span is None and refs:  # Kestrel: the referenced variables' time range, ±5 min
+            ranges = [r for r in (self.store.time_range(v) for v in refs) if r]
+            if ranges:
+                lo = _parse_ts(min(r[0] for r in ranges)) - DEREF_TIME_MARGIN
+                hi = _parse_ts(max(r[1] for r in ranges)) + DEREF_TIME_MARGIN
+                span = (lo, hi)
+        from .sources import open_source
+        from .sources.base import SourceQuery
+
+        pattern = _stix_pattern(where, stmt.etype, span)
+        q = SourceQuery(uri=uri, etype=stmt.etype, where=where, stix_pattern=pattern,
+                        start=span[0] if span else None, stop=span[1] if span else None,
+                        limit=stmt.limit)
+        ds = open_source(uri, self.source_config.get(uri))
+        try:
+            qid = self.store.begin_query(uri, pattern)
+            cb = (lambda n: self.progress(uri, n)) if self.progress else None
+            self.store.ingest(ds.query(q, cb), qid)
+        finally:
+            ds.close()
+        info = self.store.get_from_query(stmt.out, stmt.etype, qid, where,
+                                         self._birth(stmt, "GET", source=uri, cached=True))
+        self.last_source = uri
+        if info.entities == 0 and stmt.etype not in self.store.entity_types():
+            return [Message(stmt.pos.line, f'unknown entity type "{stmt.etype}": no such objects '
+                                           f'in {uri}')]
+        return []
+
+    def _do_find(self, stmt: ir.Find):
+        self.check_type(stmt.etype)
+        src = self._var(stmt.var)
+        if src.kind == "table":
+            raise HuntSemanticError(f"variable {stmt.var} holds a table, not entities")
+        hops = None
+        if stmt.relation not in RELATION_WORDS:
+            raise HuntSemanticError(f"unknown relation {stmt.relation.upper()!r} (use one of: "
+                                    + ", ".join(sorted(w.upper() for w in RELATION_WORDS)) + ")")
+        if stmt.relation != "linked":
+            hops = find_hops(stmt.etype, stmt.relation, src.type, stmt.by)
+            if hops is None:
+                valid = ", ".join(w.upper() for w in relations_for(stmt.etype, src.type))
+                by = " BY" if stmt.by else ""
+                raise HuntSemanticError(
+                    f"relation {stmt.relation.upper()}{by} is not defined from {src.type} "
+                    f"({stmt.var}) to {stmt.etype}; valid here: {valid}")
+        where = self._resolve(stmt.where)
+        span = self._timespan(stmt.timespan)
+        start, stop = (_iso(span[0]), _iso(span[1])) if span else (None, None)
+        if where is not stmt.where:
+            stmt = _replace(stmt, where=where)
+        self.store.find(stmt.out, stmt, src.type, hops, start, stop,
+                        self._birth(stmt, "FIND", inputs=[stmt.var], cached=True))
+
+    def _check_expr(self, expr: ir.VarExpr) -> ir.VarExpr:
+        self._var(expr.var)
+        where = self._resolve(expr.where)
+        return expr if where is expr.where else _replace(expr, where=where)
+
+    def _do_assign(self, stmt: ir.Assign):
+        expr = self._check_expr(stmt.expr)
+        self.store.assign(stmt.out, expr, self._birth(stmt, "ASSIGN", inputs=[expr.var]))
+
+    def _do_sort(self, stmt: ir.Sort):
+        self._var(stmt.var)
+        self.store.assign(stmt.out, ir.VarExpr(var=stmt.var, sort=stmt.sort),
+                          self._birth(stmt, inputs=[stmt.var]))
+
+    def _do_merge(self, stmt: ir.Merge):
+        types = {self._var(v).type for v in stmt.vars}
+        if len(types) > 1:
+            raise HuntSemanticError(f"cannot merge variables of different types: {', '.join(sorted(types))}")
+        self.store.merge(stmt.out, stmt.vars, self._birth(stmt, inputs=list(stmt.vars)))
+
+    def _do_group(self, stmt: ir.Group):
+        self._var(stmt.var)
+        self.store.group(stmt.out, stmt, self._birth(stmt, inputs=[stmt.var]))
+
+    def _do_join(self, stmt: ir.Join):
+        self._var(stmt.left)
+        self._var(stmt.right)
+        self.store.join(stmt.out, stmt, self._birth(stmt, inputs=[stmt.left, stmt.right]))
+
+    def _do_disp(self, stmt: ir.Disp):
+        expr = self._check_expr(stmt.expr)
+        return [self.store.display(expr, stmt.pos.line)]
+
+    def _do_new(self, stmt: ir.New):
+        objs = []
+        for i, item in enumerate(stmt.data):
+            if isinstance(item, dict):
+                etype = item.get("type") or stmt.etype
+                if not etype:
+                    raise HuntSemanticError(f"NEW item {i + 1} has no type (give NEW a type or a "
+                                            f"\"type\" key)")
+                objs.append({**item, "type": etype})
+            else:
+                if not stmt.etype:
+                    raise HuntSemanticError("NEW with plain values needs an entity type: NEW type [...]")
+                prop = PRIMARY_PROPERTY.get(stmt.etype, "value")
+                objs.append({"type": stmt.etype, prop: item})
+        self._new_entities(stmt, objs, stmt.etype)
+
+    def _new_entities(self, stmt, objs: list[dict], etype: str | None):
+        types = {o["type"] for o in objs}
+        if len(types) > 1:
+            raise HuntSemanticError(f"items of different types: {', '.join(sorted(types))}")
+        if not objs:
+            raise HuntSemanticError("no items")
+        etype = types.pop()
+        self.check_type(etype)
+        from .stix.normalize import normalize_objects
+
+        normal = normalize_objects(objs)
+        ids = self.store.add_objects(list(normal.values()))
+        self.store.get_from_ids(stmt.out, etype, ids, self._birth(stmt))
+
+    def _do_load(self, stmt: ir.Load):
+        rows = _read_rows(Path(stmt.path))
+        objs = []
+        for i, row in enumerate(rows):
+            row = {k: v for k, v in row.items() if v not in (None, "")}
+            etype = stmt.etype or row.get("type")
+            if not etype:
+                raise HuntSemanticError(f"{stmt.path}: row {i + 1} has no type (use LOAD ... AS type)")
+            objs.append({**row, "type": etype})
+        self._new_entities(stmt, objs, stmt.etype)
+
+    def _do_save(self, stmt: ir.Save):
+        self._var(stmt.var)
+        _write_rows(Path(stmt.path), self.store.records(stmt.var))
+        return [Message(stmt.pos.line, f"saved {stmt.var} to {stmt.path}", "info")]
+
+    def _do_info(self, stmt: ir.Info):
+        v = self._var(stmt.var)
+        cols = v.columns or (self.store.records(stmt.var)[0].keys()
+                             if v.entities or v.records else [])
+        cols = list(cols)
+        rows = [["Entity Type", v.type], ["Number of Entities", v.entities],
+                ["Number of Records", v.records],
+                ["Entity Attributes", ", ".join(c for c in cols if "." not in c and not c.startswith("x_"))],
+                ["Indirect Attributes", ", ".join(c for c in cols if "." in c)],
+                ["Customized Attributes", ", ".join(c for c in cols if c.startswith("x_"))],
+                ["Birth Command", v.statement.strip()], ["Associated Datasource", v.source or ""],
+                ["Dependent Variables", ", ".join(v.inputs)]]
+        return [Table(stmt.pos.line, ["INFO", stmt.var], rows)]
+
+    def _do_describe(self, stmt: ir.Describe):
+        self._var(stmt.var)
+        name = stmt.attr.name
+        table = self.store.display(ir.VarExpr(var=stmt.var, attrs=(stmt.attr,)), stmt.pos.line)
+        vals = [r[0] for r in table.rows if r and r[0] is not None]
+        nums = [v for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if vals and len(nums) == len(vals):
+            rows = [["count", len(nums)], ["mean", sum(nums) / len(nums)], ["min", min(nums)],
+                    ["max", max(nums)]]
+        else:
+            counts: dict = {}
+            for v in vals:
+                counts[str(v)] = counts.get(str(v), 0) + 1
+            top = max(counts.items(), key=lambda kv: kv[1]) if counts else (None, 0)
+            rows = [["count", len(vals)], ["unique", len(counts)], ["top", top[0]], ["freq", top[1]]]
+        return [Table(stmt.pos.line, [f"{stmt.var}.{name}", "value"], rows)]
+
+    def _do_apply(self, stmt: ir.Apply):
+        for v in stmt.vars:
+            self._var(v)
+        raise NotAvailableError(f"APPLY {stmt.uri} is not available yet in this version of "
+                                f"stixgraph (analytics land in a later release); nothing was changed")
+
+    # -- explain ---------------------------------------------------------------------
+    def explain(self, text: str, filename: str = "<hunt>") -> list:
+        """The backend queries each statement of a hunt compiles to (nothing runs)."""
+        from .lang import parse
+
+        types = {v.name: v.type for v in self.store.variables()}
+        out = []
+        for stmt in parse(text, filename).statements:
+            out.append((stmt, self.store.explain(stmt, types)))
+            if stmt.output:
+                if isinstance(stmt, (ir.Get, ir.Find)):
+                    types[stmt.output] = stmt.etype
+                elif hasattr(stmt, "var") and stmt.var in types:
+                    types[stmt.output] = types[stmt.var]
+                elif isinstance(stmt, ir.Assign) and stmt.expr.var in types:
+                    types[stmt.output] = types[stmt.expr.var]
+        return out
+
+
+# ---------------------------------------------------------------------------
+def _replace(obj, **kw):
+    from dataclasses import replace
+
+    return replace(obj, **kw)
+
+
+def _iso(t: datetime) -> str:
+    return ir.Timestamp(t.astimezone(timezone.utc)).iso()
+
+
+def _parse_ts(s: str) -> datetime:
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+def _stix_pattern(where, etype, span) -> str:
+    try:
+        from .stix.pattern import to_stix_pattern
+    except ImportError:  # pragma: no cover
+        return ""
+    return to_stix_pattern(where, etype, *(span or (None, None)))
+
+
+def _open_text(path: Path):
+    if not path.exists():
+        raise HuntSemanticError(f"{path}: no such file")
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path), encoding="utf-8")
+    return open(path, encoding="utf-8", newline="")
+
+
+def _base_suffix(path: Path) -> str:
+    return Path(path.stem).suffix.lower() if path.suffix == ".gz" else path.suffix.lower()
+
+
+def _read_rows(path: Path) -> list[dict]:
+    suffix = _base_suffix(path)
+    try:
+        with _open_text(path) as f:
+            if suffix == ".csv":
+                return [_typed(row) for row in csv.DictReader(f)]
+            if suffix in (".json", ".jsonl", ".ndjson"):
+                text = f.read()
+                if suffix == ".json":
+                    data = json.loads(text)
+                    return data if isinstance(data, list) else data.get("objects", [data])
+                return [json.loads(line) for line in text.splitlines() if line.strip()]
+    except (json.JSONDecodeError, csv.Error, UnicodeDecodeError) as e:
+        raise HuntSemanticError(f"{path}: cannot read: {e}") from None
+    raise HuntSemanticError(f"{path}: unknown format {suffix!r} (use .csv, .json or .jsonl, "
+                            f"optionally .gz)")
+
+
+def _typed(row: dict) -> dict:
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, str) and v.lstrip("-").isdigit():
+            out[k] = int(v)
+        else:
+            out[k] = v
+    return out
+
+
+def _write_rows(path: Path, rows: list[dict]) -> None:
+    suffix = _base_suffix(path)
+    opener = (lambda: io.TextIOWrapper(gzip.open(path, "wb"), encoding="utf-8")) \
+        if path.suffix == ".gz" else (lambda: open(path, "w", encoding="utf-8", newline=""))
+    if suffix == ".csv":
+        cols: list[str] = []
+        for r in rows:
+            cols += [k for k in r if k not in cols]
+        with opener() as f:
+            w = csv.DictWriter(f, fieldnames=cols)
+            w.writeheader()
+            w.writerows(rows)
+    elif suffix in (".json", ".jsonl", ".ndjson"):
+        with opener() as f:
+            if suffix == ".json":
+                json.dump(rows, f, indent=1)
+            else:
+                for r in rows:
+                    f.write(json.dumps(r) + "\n")
+    else:
+        raise HuntSemanticError(f"{path}: unknown format {suffix!r} (use .csv, .json or .jsonl)")
