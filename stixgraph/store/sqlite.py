@@ -567,10 +567,16 @@ class SQLiteStore(GraphStore):
                 aggs.append((a.column, a.func, S.column_expr(p, a.attr.name, a.attr.parts, records)))
         else:
             keynames = {k for k, _ in keys}
+            q = S.Params()
+            jtypes: dict[str, set] = {}
+            for key, jt in self._run(
+                    f"SELECT DISTINCT j.key, j.type FROM var_rows v JOIN entities e ON e.eid = v.eid, "
+                    f"json_each(e.props) j WHERE v.vid = {S.var_id(q, stmt.var)}", q.values):
+                jtypes.setdefault(key, set()).add(jt)
             for col in self._all_columns(stmt.var, info, depth=0):
                 if col in keynames or col in ("id", "type"):
                     continue
-                func, name = _auto_aggregate(info.type, col)
+                func, name = _auto_aggregate(info.type, col, jtypes.get(col, set()))
                 aggs.append((name, func, S.column_expr(p, col, _parts(col), records)))
         sql = S.select_group(p, stmt.var, keys, aggs, records)
         columns = [k for k, _ in keys] + [a for a, _, _ in aggs]
@@ -737,14 +743,20 @@ def _varinfo(row) -> VarInfo:
                    inputs=orjson.loads(inputs) if inputs else [])
 
 
-def _auto_aggregate(etype: str, col: str) -> tuple[str, str]:
-    """Kestrel's GROUP without WITH: which aggregate each column gets, and its name."""
+def _auto_aggregate(etype: str, col: str, json_types: set) -> tuple[str, str]:
+    """Kestrel's GROUP without WITH: which aggregate each column gets, and its name:
+    number_observed SUM; first_observed/start MIN; last_observed/end MAX; ports of
+    network-traffic and pids of processes NUNIQUE; other numbers AVG; the rest NUNIQUE."""
     if col == "number_observed":
         return "SUM", f"sum_{col}"
-    if col in ("first_observed", "start", "created"):
+    if col in ("first_observed", "start"):
         return "MIN", f"min_{col}"
     if col in ("last_observed", "end"):
         return "MAX", f"max_{col}"
+    if (etype == "network-traffic" and col.endswith("_port")) or (etype == "process" and col.endswith("pid")):
+        return "NUNIQUE", f"unique_{col}"
+    if json_types and json_types <= {"integer", "real"}:
+        return "AVG", f"mean_{col}"
     return "NUNIQUE", f"unique_{col}"
 
 
