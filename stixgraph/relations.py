@@ -32,12 +32,13 @@ def _rows():
         yield Relation(addr, "accepted", "network-traffic", backward=("dst_ref",))
     yield Relation("artifact", "created", "network-traffic", backward=("src_payload_ref",))
     yield Relation("artifact", "accepted", "network-traffic", backward=("dst_payload_ref",))
+    # X contained Y: Y is encapsulated by X (Kestrel lists the ref both ways, which makes
+    # FIND return parents and children together; stixgraph keeps the direction)
     yield Relation("network-traffic", "contained", "network-traffic",
-                   forward=("encapsulated_by_ref",), backward=("encapsulated_by_ref",))
+                   backward=("encapsulated_by_ref",))
     yield Relation("directory", "contained", "file", forward=("contains_refs",),
                    backward=("parent_directory_ref",))
-    yield Relation("directory", "contained", "directory", forward=("contains_refs",),
-                   backward=("contains_refs",))
+    yield Relation("directory", "contained", "directory", forward=("contains_refs",))
     yield Relation("file", "contained", "artifact", forward=("content_ref",))
     yield Relation("user-account", "owned", "email-addr", backward=("belongs_to_ref",))
     yield Relation("email-addr", "created", "email-message", backward=("from_ref", "sender_ref"))

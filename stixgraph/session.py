@@ -409,21 +409,91 @@ class Session:
 
     # -- explain ---------------------------------------------------------------------
     def explain(self, text: str, filename: str = "<hunt>") -> list:
-        """The backend queries each statement of a hunt compiles to (nothing runs)."""
+        """The backend queries each statement of a hunt compiles to (nothing runs):
+        ``[(statement, [Query, ...]), ...]``.  Variables come from the store and from the
+        hunt's earlier statements; each is passed to the store as an :class:`ExplainType` (its
+        entity type, with how it is held and its default columns when known)."""
         from .lang import parse
 
-        types = {v.name: v.type for v in self.store.variables()}
+        types: dict[str, ExplainType] = {
+            v.name: ExplainType(v.type, v.kind, v.columns) for v in self.store.variables()}
         out = []
         for stmt in parse(text, filename).statements:
             out.append((stmt, self.store.explain(stmt, types)))
             if stmt.output:
-                if isinstance(stmt, (ir.Get, ir.Find)):
-                    types[stmt.output] = stmt.etype
-                elif hasattr(stmt, "var") and stmt.var in types:
-                    types[stmt.output] = types[stmt.var]
-                elif isinstance(stmt, ir.Assign) and stmt.expr.var in types:
-                    types[stmt.output] = types[stmt.expr.var]
+                made = ExplainType.of_output(stmt, types)
+                if made is not None:  # else the statement fails at run time: nothing rebinds
+                    types[stmt.output] = made
         return out
+
+
+class ExplainType(str):
+    """A variable's entity type as :meth:`Session.explain` passes it to a store's ``explain``:
+    a plain ``str`` (so a store may use it as the type), plus ``kind`` ('entities',
+    'records' or 'table') and ``columns`` (its default DISP columns; None when they are
+    decided at run time from the data)."""
+
+    kind: str
+    columns: list[str] | None
+
+    def __new__(cls, etype: str, kind: str = "entities", columns=None):
+        obj = super().__new__(cls, etype)
+        obj.kind = kind or "entities"
+        obj.columns = list(columns) if columns else None
+        return obj
+
+    @classmethod
+    def of_output(cls, stmt: ir.Statement, types: dict) -> "ExplainType | None":
+        """What ``stmt`` binds its output to, as running it would; None when it would fail
+        for want of an input variable (or bind nothing)."""
+        def src(name):
+            t = types.get(name)
+            return t if isinstance(t, ExplainType) else (cls(t) if t is not None else None)
+
+        def derived(s, transform=None, attrs=None):
+            if s is None or s.kind == "table":
+                return None
+            kind = "records" if transform or s.kind == "records" else "entities"
+            return cls(s, kind, [a.name for a in attrs] if attrs else s.columns)
+
+        if isinstance(stmt, ir.Get):
+            if stmt.source and "://" not in stmt.source and stmt.source in types:
+                s = src(stmt.source)
+                return derived(s) if str(s) == stmt.etype else None
+            return cls(stmt.etype)
+        if isinstance(stmt, ir.Find):
+            s = src(stmt.var)
+            return None if s is None or s.kind == "table" else cls(stmt.etype)
+        if isinstance(stmt, ir.Assign):
+            return derived(src(stmt.expr.var), stmt.expr.transform, stmt.expr.attrs)
+        if isinstance(stmt, ir.Sort):
+            return derived(src(stmt.var))
+        if isinstance(stmt, ir.Merge):
+            ins = [src(v) for v in stmt.vars]
+            if any(i is None for i in ins) or len({str(i) for i in ins}) > 1:
+                return None
+            return cls(ins[0])
+        if isinstance(stmt, ir.Group):
+            s = src(stmt.var)
+            if s is None:
+                return None
+            cols = None
+            if stmt.aggregates:
+                cols = [k.column if isinstance(k, ir.Bin) else k.name for k in stmt.by]
+                cols += [a.column for a in stmt.aggregates]
+            return cls(s, "table", cols)
+        if isinstance(stmt, ir.Join):
+            left, right = src(stmt.left), src(stmt.right)
+            if left is None or right is None:
+                return None
+            return cls(left)  # its columns (left's plus right-only ones) depend on the data
+        if isinstance(stmt, ir.New):
+            etypes = {(d.get("type") if isinstance(d, dict) else None) or stmt.etype
+                      for d in stmt.data}
+            return cls(etypes.pop()) if len(etypes) == 1 and None not in etypes else None
+        if isinstance(stmt, ir.Load):
+            return cls(stmt.etype or "?")
+        return None
 
 
 # ---------------------------------------------------------------------------

@@ -12,9 +12,11 @@ number_observed, props)``, ``contains(oid, eid, etype)``, ``query_obs(qid, oid)`
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .. import ir
+from ..errors import HuntSemanticError
 from ..relations import Hop
 
 # Columns that come from the observation of a records row (TIMESTAMPED/RECORDS/ADDOBSID).
@@ -24,17 +26,293 @@ OBS_COLUMNS = {"first_observed": "o.first_observed", "last_observed": "o.last_ob
 
 @dataclass
 class Query:
+    """One compiled query: SQL text, its named bind parameters, and what it is for.
+
+    ``purpose`` may hold several lines; :meth:`render` prints each as an SQL comment.  A
+    Query with empty ``sql`` is a comment only (``explain`` uses it for statements that
+    run no SQL).  ``:cid`` (the collection) is bound by the store when it runs the query.
+    """
+
     sql: str
     params: dict = field(default_factory=dict)
     purpose: str = ""
 
-    def render(self) -> str:
-        head = f"-- {self.purpose}\n" if self.purpose else ""
+    def render(self, pretty: bool = False) -> str:
+        """The query as text: purpose lines as ``--`` comments, the SQL ending in ``;`` (on
+        one line, or laid out by :func:`pretty_sql` when ``pretty``), then the bind
+        parameters in order of first appearance in the SQL."""
+        lines = [f"-- {line}".rstrip() for line in self.purpose.splitlines()]
         body = self.sql.strip()
-        if self.params:
-            ps = ", ".join(f":{k}={v!r}" for k, v in self.params.items())
-            return f"{head}{body};\n-- params: {ps}"
-        return f"{head}{body};"
+        if body:
+            lines.append((pretty_sql(body) if pretty else body) + ";")
+        params = ordered_params(body, self.params)
+        if params and pretty:
+            lines.append("-- params:")
+            lines += [f"--   :{k} = {v!r}" for k, v in params]
+        elif params:
+            lines.append("-- params: " + ", ".join(f":{k}={v!r}" for k, v in params))
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# a small SQL pretty-printer for ``explain`` (our own SQL only: no dependency)
+
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<str>'(?:[^']|'')*'?)
+  | (?P<ident>"(?:[^"]|"")*"?)
+  | (?P<comment>--[^\n]*)
+  | (?P<param>:[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<word>[A-Za-z0-9_.$]+)
+  | (?P<op><=|>=|!=|<>|==|\|\||[-+*/%=<>])
+  | (?P<other>.)
+""", re.X | re.S)
+
+_WIDTH = 96            # lines longer than this get broken up where possible
+_INLINE_SUBSELECT = 80  # a sub-select this short, without JOIN or nested sub-select, stays inline
+_CLAUSES = ("SELECT", "FROM", "WHERE", "HAVING", "LIMIT", "OFFSET", "JOIN", "UNION", "INTERSECT",
+            "EXCEPT", "GROUP", "ORDER", "LEFT", "INNER", "CROSS", "RIGHT", "FULL", "VALUES")
+
+
+@dataclass
+class _Tok:
+    text: str
+    space: bool  # whitespace before it in the source
+
+    @property
+    def up(self) -> str:
+        return self.text.upper()
+
+
+@dataclass
+class _Group:
+    """A parenthesised part: ``(`` children ``)``."""
+
+    items: list
+    space: bool
+
+    @property
+    def up(self) -> str:
+        return "("
+
+    @property
+    def is_select(self) -> bool:
+        return bool(self.items) and isinstance(self.items[0], _Tok) and \
+            self.items[0].up in ("SELECT", "WITH")
+
+
+def sql_tokens(sql: str) -> list[_Tok]:
+    """Tokens of an SQL text (quotes and comments kept whole), whitespace folded into flags."""
+    out, space = [], False
+    for m in _TOKEN.finditer(sql):
+        if m.lastgroup == "space":
+            space = True
+            continue
+        out.append(_Tok(m.group(), space))
+        space = False
+    return out
+
+
+def _tree(tokens: list[_Tok]) -> list:
+    stack: list[list] = [[]]
+    spaces: list[bool] = []
+    for t in tokens:
+        if t.text == "(":
+            stack.append([])
+            spaces.append(t.space)
+        elif t.text == ")" and len(stack) > 1:
+            items = stack.pop()
+            stack[-1].append(_Group(items, spaces.pop()))
+        else:
+            stack[-1].append(t)
+    while len(stack) > 1:  # unbalanced: close what is open
+        items = stack.pop()
+        stack[-1].append(_Group(items, spaces.pop()))
+    return stack[0]
+
+
+def _flat(items, first: bool = True) -> str:
+    out = []
+    for i, it in enumerate(items):
+        sep = " " if it.space and (out or not first) else ""
+        if isinstance(it, _Group):
+            out.append(f"{sep}({_flat(it.items)})")
+        else:
+            out.append(sep + it.text)
+    return "".join(out)
+
+
+def _top_split(items, words: tuple[str, ...]):
+    """Split ``items`` at top-level tokens in ``words``: [(word or None, part), ...]."""
+    parts, cur, word = [], [], None
+    for it in items:
+        if isinstance(it, _Tok) and it.up in words:
+            parts.append((word, cur))
+            cur, word = [], it.up
+        else:
+            cur.append(it)
+    parts.append((word, cur))
+    return parts
+
+
+def _has_top(items, words) -> bool:
+    return any(isinstance(it, _Tok) and it.up in words for it in items)
+
+
+def _nested_select(items) -> bool:
+    return any(isinstance(it, _Group) and (it.is_select or _nested_select(it.items)) for it in items)
+
+
+def _inline_select(g: _Group) -> bool:
+    return (len(_flat(g.items)) <= _INLINE_SUBSELECT and not _has_top(g.items, ("JOIN", "UNION"))
+            and not _nested_select(g.items))
+
+
+def _inline(items, indent: int, col: int) -> list[str]:
+    """Render items from column ``col`` of a line indented ``indent``: the first returned line
+    continues the current line; later lines are complete (indented) lines."""
+    lines = [""]
+    for it in items:
+        sep = " " if it.space and (lines[-1] or len(lines) > 1) else ""
+        if isinstance(it, _Tok):
+            lines[-1] += sep + it.text
+            continue
+        flat = f"({_flat(it.items)})"
+        here = (col if len(lines) == 1 else 0) + len(lines[-1]) + len(sep)
+        expand = (not _inline_select(it)) if it.is_select else (
+            here + len(flat) > _WIDTH and (_has_top(it.items, ("AND", "OR"))
+                                           or _has_top(it.items, (","))))
+        if not expand:
+            lines[-1] += sep + flat
+            continue
+        lines[-1] += sep + "("
+        lines += _block(it.items, indent + 2)
+        lines.append(" " * indent + ")")
+    return lines
+
+
+def _block(items, indent: int) -> list[str]:
+    """Complete lines for the inside of a parenthesis (or a whole statement)."""
+    pad = " " * indent
+    if items and isinstance(items[0], _Tok) and items[0].up in ("SELECT", "WITH"):
+        return _select(items, indent)
+    if _has_top(items, ("AND", "OR")):
+        return _conditions(items, indent)
+    if _has_top(items, (",",)):
+        parts = _top_split(items, (",",))
+        out = []
+        for i, (_, part) in enumerate(parts):
+            sub = _inline(part, indent, indent)
+            sub[0] = pad + sub[0]
+            if i < len(parts) - 1:
+                sub[-1] += ","
+            out += sub
+        return out
+    sub = _inline(items, indent, indent)
+    sub[0] = pad + sub[0]
+    return sub
+
+
+def _conditions(items, indent: int) -> list[str]:
+    pad = " " * indent
+    out = []
+    for word, part in _top_split(items, ("AND", "OR")):
+        head = f"{word} " if word else ""
+        sub = _inline(part, indent, indent + len(head))
+        sub[0] = pad + head + sub[0]
+        out += sub
+    return out
+
+
+def _clauses(items):
+    """Split a SELECT into clauses: [(keyword text, body items), ...]."""
+    out = []
+    i = 0
+    cur_kw, cur = None, []
+    while i < len(items):
+        it = items[i]
+        if isinstance(it, _Tok) and it.up in _CLAUSES:
+            kw = [it]
+            j = i + 1
+            if it.up in ("GROUP", "ORDER"):
+                if j < len(items) and getattr(items[j], "up", "") == "BY":
+                    kw.append(items[j])
+                    j += 1
+                else:
+                    cur.append(it)
+                    i += 1
+                    continue
+            elif it.up in ("LEFT", "INNER", "CROSS", "RIGHT", "FULL"):
+                while j < len(items) and getattr(items[j], "up", "") in ("OUTER", "JOIN"):
+                    kw.append(items[j])
+                    j += 1
+                if kw[-1].up != "JOIN":
+                    cur.append(it)
+                    i += 1
+                    continue
+            elif it.up == "UNION" and j < len(items) and getattr(items[j], "up", "") == "ALL":
+                kw.append(items[j])
+                j += 1
+            if cur_kw is not None or cur:
+                out.append((cur_kw, cur))
+            cur_kw, cur = " ".join(k.text for k in kw), []
+            i = j
+            continue
+        cur.append(it)
+        i += 1
+    out.append((cur_kw, cur))
+    return out
+
+
+def _select(items, indent: int) -> list[str]:
+    pad = " " * indent
+    out = []
+    for kw, body in _clauses(items):
+        if kw is None:  # text before the first keyword (WITH ...): as is
+            sub = _inline(body, indent, indent)
+            out += [pad + sub[0]] + sub[1:]
+            continue
+        up = kw.upper()
+        if up.startswith(("UNION", "INTERSECT", "EXCEPT")):
+            out.append(pad + kw)
+            continue
+        flat = _flat(body)
+        if up in ("WHERE", "HAVING") and _has_top(body, ("AND", "OR")):
+            out.append(pad + kw)
+            out += _conditions(body, indent + 2)
+            continue
+        if up in ("SELECT", "GROUP BY", "ORDER BY") and _has_top(body, (",",)) and (
+                indent + len(kw) + 1 + len(flat) > _WIDTH or _nested_select(body)):
+            lead = []
+            if up == "SELECT" and body and getattr(body[0], "up", "") == "DISTINCT":
+                lead, body = [body[0].text], body[1:]
+            out.append(pad + " ".join([kw] + lead))
+            out += _block(body, indent + 2)
+            continue
+        sub = _inline(body, indent, indent + len(kw))
+        out += [pad + kw + (" " if body else "") + sub[0].lstrip()] + sub[1:]
+    return out
+
+
+def pretty_sql(sql: str) -> str:
+    """Lay out one of our SELECTs over several lines: each clause (FROM, JOIN, WHERE, GROUP BY,
+    ORDER BY, LIMIT, UNION...) on its own line, WHERE's top-level AND/OR one per line, long
+    boolean or comma lists broken up, and sub-selects indented inside their parentheses
+    (a short one without JOIN stays inline).  Only whitespace changes: quoted text and
+    comments are kept whole."""
+    lines = _block(_tree(sql_tokens(sql)), 0)
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def ordered_params(sql: str, params: dict) -> list[tuple[str, object]]:
+    """``params`` in order of first appearance of ``:name`` in ``sql``; names that do not
+    appear follow in their own order."""
+    seen: list[str] = []
+    for t in sql_tokens(sql):
+        if t.text.startswith(":") and t.text[1:] in params and t.text[1:] not in seen:
+            seen.append(t.text[1:])
+    seen += [k for k in params if k not in seen]
+    return [(k, params[k]) for k in seen]
 
 
 class Params:
@@ -66,7 +344,7 @@ def json_path(parts) -> str:
             out += f"[{p}]"
         else:
             if '"' in p:
-                raise ValueError(f"attribute name {p!r} holds a double quote")
+                raise HuntSemanticError(f"attribute name {p!r} holds a double quote")
             out += f'."{p}"'
     return out
 
@@ -190,17 +468,20 @@ def entity_cond(p: Params, alias: str, c: ir.Comparison, parts=None, depth: int 
 
 
 def where_cond(p: Params, expr: ir.Expr | None, centre: str, alias: str = "e",
-               scope: str | None = None) -> str:
+               scope: str | None = None, records: bool = False) -> str:
     """WHERE on entities of type ``centre``.  A comparison on another type holds when an
     observation holding the entity (within ``scope``, an SQL set of oids, if given) also
-    holds an object of that type satisfying it."""
+    holds an object of that type satisfying it.  With ``records``, the rows carry an
+    observation ``o`` and ``first_observed`` etc. are its columns."""
     if expr is None:
         return "1"
-    if isinstance(expr, ir.And):
-        return "(" + " AND ".join(where_cond(p, i, centre, alias, scope) for i in expr.items) + ")"
-    if isinstance(expr, ir.Or):
-        return "(" + " OR ".join(where_cond(p, i, centre, alias, scope) for i in expr.items) + ")"
+    if isinstance(expr, (ir.And, ir.Or)):
+        word = " AND " if isinstance(expr, ir.And) else " OR "
+        return "(" + word.join(where_cond(p, i, centre, alias, scope, records)
+                               for i in expr.items) + ")"
     etype = expr.path.etype
+    if records and etype in (None, centre) and expr.path.name in OBS_COLUMNS:
+        return _scalar_cond(p, OBS_COLUMNS[expr.path.name], expr)
     if etype is None or etype == centre:
         return entity_cond(p, alias, expr)
     in_scope = f" AND xc.oid IN ({scope})" if scope else ""
@@ -225,10 +506,13 @@ def select_get_from_query(p: Params, etype: str, where, qid_param: str) -> str:
             f"AND {where_cond(p, where, etype, scope=scope)} ORDER BY e.eid")
 
 
-def select_filter_var(p: Params, var: str, etype: str, where, scope: str | None = None) -> str:
+def select_filter_var(p: Params, var: str, etype: str, where, scope: str | None = None,
+                      records: bool = False, sort: ir.SortSpec | None = None) -> str:
+    obs = " LEFT JOIN observations o ON o.oid = v.oid" if records else ""
     return (f"SELECT v.eid AS eid, v.oid AS oid, v.data AS data FROM var_rows v "
-            f"JOIN entities e ON e.eid = v.eid WHERE v.vid = {var_id(p, var)} "
-            f"AND {where_cond(p, where, etype, scope=scope)} ORDER BY v.rid")
+            f"JOIN entities e ON e.eid = v.eid{obs} WHERE v.vid = {var_id(p, var)} "
+            f"AND {where_cond(p, where, etype, scope=scope, records=records)} "
+            f"ORDER BY {order_by(p, sort, records)}")
 
 
 def select_find(p: Params, rtype: str, relation: str, var: str, hops: list[Hop] | None,
@@ -272,22 +556,28 @@ def select_records(p: Params, var: str, etype: str, where=None, scope: str | Non
     """TIMESTAMPED/RECORDS/ADDOBSID: one row per (entity, observation holding it)."""
     return (f"SELECT v.eid AS eid, c.oid AS oid FROM var_rows v JOIN entities e ON e.eid = v.eid "
             f"JOIN contains c ON c.eid = v.eid JOIN observations o ON o.oid = c.oid "
-            f"WHERE v.vid = {var_id(p, var)} AND {where_cond(p, where, etype, scope=scope)} "
+            f"WHERE v.vid = {var_id(p, var)} "
+            f"AND {where_cond(p, where, etype, scope=scope, records=True)} "
             f"ORDER BY o.first_observed, v.rid, c.oid")
 
 
-def column_expr(p: Params, col: str, parts: tuple[str, ...], records: bool) -> str:
+def column_expr(p: Params, col: str, parts: tuple[str, ...], records: bool,
+                data: frozenset = frozenset()) -> str:
+    """A display column: an observation column of a records row, a column a JOIN stored in
+    the row's ``data``, or an attribute path of the entity."""
     if records and col in OBS_COLUMNS:
         return OBS_COLUMNS[col]
+    if col in data:
+        return f"json_extract(v.data, {p(json_path((col,)))})"
     return value_expr(p, "e", parts)
 
 
 def select_display(p: Params, var: str, etype: str, columns: list[tuple[str, tuple]],
-                   where, sort, records: bool) -> str:
-    cols = ", ".join(column_expr(p, name, parts, records) for name, parts in columns)
+                   where, sort, records: bool, data: frozenset = frozenset()) -> str:
+    cols = ", ".join(column_expr(p, name, parts, records, data) for name, parts in columns)
     obs = " LEFT JOIN observations o ON o.oid = v.oid" if records else ""
     return (f"SELECT {cols} FROM var_rows v JOIN entities e ON e.eid = v.eid{obs} "
-            f"WHERE v.vid = {var_id(p, var)} AND {where_cond(p, where, etype)} "
+            f"WHERE v.vid = {var_id(p, var)} AND {where_cond(p, where, etype, records=records)} "
             f"ORDER BY {order_by(p, sort, records)}")
 
 

@@ -39,6 +39,11 @@ from .base import Birth, GraphStore, VarInfo
 
 SCHEMA_VERSION = "1"
 
+# The observation columns TIMESTAMPED/RECORDS/ADDOBSID put first.
+TRANSFORM_COLUMNS = {"TIMESTAMPED": ["first_observed"],
+                     "RECORDS": ["number_observed", "first_observed", "last_observed", "observation_id"],
+                     "ADDOBSID": ["observation_id"]}
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS collections(cid INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);
@@ -324,11 +329,14 @@ class SQLiteStore(GraphStore):
 
     def time_range(self, var: str):
         p = S.Params()
-        row = self._run(
-            f"SELECT MIN(o.first_observed), MAX(o.last_observed) FROM var_rows v "
-            f"JOIN contains c ON c.eid = v.eid JOIN observations o ON o.oid = c.oid "
-            f"WHERE v.vid = {S.var_id(p, var)}", p.values).fetchone()
+        row = self._run(self._compile_time_range(p, var), p.values).fetchone()
         return None if row is None or row[0] is None else (row[0], row[1])
+
+    @staticmethod
+    def _compile_time_range(p: S.Params, var: str) -> str:
+        return (f"SELECT MIN(o.first_observed), MAX(o.last_observed) FROM var_rows v "
+                f"JOIN contains c ON c.eid = v.eid JOIN observations o ON o.oid = c.oid "
+                f"WHERE v.vid = {S.var_id(p, var)}")
 
     def _new_var(self, out: str, etype: str, kind: str, select: str, params: dict, birth: Birth,
                  columns: list[str] | None = None) -> VarInfo:
@@ -402,9 +410,13 @@ class SQLiteStore(GraphStore):
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS stage_ids(pos INTEGER PRIMARY KEY, id TEXT)")
         self.db.execute("DELETE FROM stage_ids")
         self.db.executemany("INSERT INTO stage_ids(id) VALUES (?)", [(i,) for i in ids])
-        sel = ("SELECT e.eid AS eid FROM stage_ids s JOIN entities e ON e.cid = :cid AND e.id = s.id "
-               "GROUP BY e.eid ORDER BY MIN(s.pos)")
-        return self._new_var(out, etype, "entities", sel, {}, birth)
+        return self._new_var(out, etype, "entities", self._compile_from_ids(), {}, birth)
+
+    @staticmethod
+    def _compile_from_ids() -> str:
+        """NEW/LOAD: the new variable's rows, the staged ids' entities in order."""
+        return ("SELECT e.eid AS eid FROM stage_ids s JOIN entities e ON e.cid = :cid AND e.id = s.id "
+                "GROUP BY e.eid ORDER BY MIN(s.pos)")
 
     def _compile_find(self, stmt: ir.Find, hops, start, stop):
         p = S.Params()
@@ -421,17 +433,16 @@ class SQLiteStore(GraphStore):
         records = expr.transform is not None or src.kind == "records"
         if src.kind == "table":
             raise HuntSemanticError(f"variable {expr.var} holds a GROUP/JOIN table, not entities")
-        if expr.transform:
+        if expr.transform and src.kind != "records":
             base = S.select_records(p, expr.var, src.type, expr.where)
             sel = f"SELECT eid, oid FROM ({base})"
-        else:
-            sel = S.select_filter_var(p, expr.var, src.type, expr.where)
             if expr.sort is not None:
-                obs = " LEFT JOIN observations o ON o.oid = v.oid" if records else ""
-                sel = (f"SELECT v.eid AS eid, v.oid AS oid, v.data AS data FROM var_rows v "
-                       f"JOIN entities e ON e.eid = v.eid{obs} WHERE v.vid = {S.var_id(p, expr.var)} "
-                       f"AND {S.where_cond(p, expr.where, src.type)} "
-                       f"ORDER BY {S.order_by(p, expr.sort, records)}")
+                sel = (f"SELECT b.eid AS eid, b.oid AS oid FROM ({base}) b JOIN entities e ON "
+                       f"e.eid = b.eid JOIN observations o ON o.oid = b.oid ORDER BY "
+                       + S.order_by(p, expr.sort, True).replace("v.rid", "b.eid, b.oid"))
+        else:  # a records variable keeps its (entity, observation) rows
+            sel = S.select_filter_var(p, expr.var, src.type, expr.where, records=records,
+                                      sort=expr.sort)
         if expr.limit is not None or expr.offset is not None:
             sel += f" LIMIT {p(-1 if expr.limit is None else int(expr.limit))}"
             sel += f" OFFSET {p(int(expr.offset or 0))}"
@@ -441,18 +452,25 @@ class SQLiteStore(GraphStore):
         src = self._require(expr.var)
         sel, params, kind = self._compile_assign(expr, src)
         columns = [a.name for a in expr.attrs] if expr.attrs else src.columns
-        if expr.transform and columns is None:
-            columns = None
+        if expr.transform and not expr.attrs:
+            base = columns or self._all_columns(expr.var, src)
+            columns = TRANSFORM_COLUMNS[expr.transform] + [
+                c for c in base if c not in TRANSFORM_COLUMNS[expr.transform]]
         return self._new_var(out, src.type, kind, sel, params, birth, columns=columns)
 
     def merge(self, out, names, birth):
         infos = [self._require(n) for n in names]
+        sel, params = self._compile_merge(names)
+        return self._new_var(out, infos[0].type, "entities", sel, params, birth)
+
+    @staticmethod
+    def _compile_merge(names):
         p = S.Params()
         parts = " UNION ALL ".join(
             f"SELECT eid, {i} AS k, rid FROM var_rows WHERE vid = {S.var_id(p, n)}"
             for i, n in enumerate(names))
         sel = (f"SELECT eid FROM ({parts}) GROUP BY eid ORDER BY MIN(k * 1000000000000 + rid)")
-        return self._new_var(out, infos[0].type, "entities", sel, p.values, birth)
+        return sel, p.values
 
     def _require(self, name: str) -> VarInfo:
         info = self.var(name)
@@ -466,9 +484,7 @@ class SQLiteStore(GraphStore):
         p = S.Params()
         keys: list[str] = []
         seen = set()
-        rows = self._run(
-            f"SELECT DISTINCT j.key FROM var_rows v JOIN entities e ON e.eid = v.eid, "
-            f"json_each(e.props) j WHERE v.vid = {S.var_id(p, var)}", p.values).fetchall()
+        rows = self._run(self._compile_column_keys(p, var), p.values).fetchall()
         plain = [k for (k,) in rows if k not in ("type",) and not k.endswith(("_ref", "_refs"))]
         refs = [k for (k,) in rows if k.endswith("_ref")]
         ordered = ["id"] + sorted(k for k in plain if k != "id")
@@ -479,19 +495,28 @@ class SQLiteStore(GraphStore):
         if depth:
             for ref in sorted(refs):
                 q = S.Params()
-                sub = self._run(
-                    f"SELECT DISTINCT j.key FROM var_rows v JOIN edges g ON g.src = v.eid AND g.rel = "
-                    f"{q(ref)} JOIN entities t ON t.eid = g.dst, json_each(t.props) j "
-                    f"WHERE v.vid = {S.var_id(q, var)}", q.values).fetchall()
+                sub = self._run(self._compile_ref_keys(q, var, ref), q.values).fetchall()
                 sk = sorted(k for (k,) in sub if k != "type" and not k.endswith(("_ref", "_refs")))
                 keys += [f"{ref}.{k}" for k in sk]
         return keys
+
+    @staticmethod
+    def _compile_column_keys(p: S.Params, var: str) -> str:
+        """The top-level property names of a variable's entities (default DISP columns)."""
+        return (f"SELECT DISTINCT j.key FROM var_rows v JOIN entities e ON e.eid = v.eid, "
+                f"json_each(e.props) j WHERE v.vid = {S.var_id(p, var)}")
+
+    @staticmethod
+    def _compile_ref_keys(p: S.Params, var: str, ref: str) -> str:
+        """The property names of the objects a variable's entities reach by ``ref``."""
+        return (f"SELECT DISTINCT j.key FROM var_rows v JOIN edges g ON g.src = v.eid AND g.rel = "
+                f"{p(ref)} JOIN entities t ON t.eid = g.dst, json_each(t.props) j "
+                f"WHERE v.vid = {S.var_id(p, var)}")
 
     def display(self, expr: ir.VarExpr, line: int, max_rows: int | None = None) -> Table:
         info = self._require(expr.var)
         if info.kind == "table":
             return self._display_table(expr, info, line)
-        records = expr.transform is not None or info.kind == "records"
         if expr.attrs:
             names = [a.name for a in expr.attrs]
             for a in expr.attrs:
@@ -501,28 +526,41 @@ class SQLiteStore(GraphStore):
             names = list(info.columns)
         else:
             names = self._all_columns(expr.var, info)
-        prefix = {"TIMESTAMPED": ["first_observed"],
-                  "RECORDS": ["number_observed", "first_observed", "last_observed", "observation_id"],
-                  "ADDOBSID": ["observation_id"]}.get(expr.transform or "", [])
-        names = prefix + [n for n in names if n not in prefix]
-        cols = [(n, _parts(n)) for n in names]
-        p = S.Params()
-        if expr.transform:
-            rows = self._records_rows(p, expr, info, cols)
-        else:
-            sql = S.select_display(p, expr.var, info.type, cols, expr.where, expr.sort, records)
-            rows = self._run(sql, p.values)
+        names, sql, params = self._compile_display(expr, info, names)
+        rows = self._run(sql, params)
         return Table(statement=line, columns=names, rows=_shape(rows, expr.limit, expr.offset, max_rows))
 
-    def _records_rows(self, p: S.Params, expr: ir.VarExpr, info: VarInfo, cols):
+    def _compile_display(self, expr: ir.VarExpr, info: VarInfo, names: list[str]):
+        paths = {a.name: a.parts for a in expr.attrs or ()}
+        """DISP's query for an entities/records variable showing ``names`` (the transform's
+        observation columns go first): (columns, sql, params)."""
+        records = expr.transform is not None or info.kind == "records"
+        prefix = TRANSFORM_COLUMNS.get(expr.transform or "", [])
+        names = prefix + [n for n in names if n not in prefix]
+        cols = [(n, paths.get(n) or _parts(n)) for n in names]
+        p = S.Params()
+        if expr.transform and info.kind != "records":
+            sql = self._compile_records_rows(p, expr, info, cols)
+        else:
+            data = frozenset(self._data_columns(expr.var)) if info.command == "JOIN" else frozenset()
+            sql = S.select_display(p, expr.var, info.type, cols, expr.where, expr.sort, records, data)
+        return names, sql, p.values
+
+    def _data_columns(self, var: str) -> list[str]:
+        """Columns a JOIN stored with the rows (``var_rows.data``)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT j.key FROM var_rows v, json_each(v.data) j WHERE v.vid = (SELECT vid "
+            "FROM variables WHERE cid = ? AND name = ?) AND v.data IS NOT NULL", (self.cid, var))]
+
+    @staticmethod
+    def _compile_records_rows(p: S.Params, expr: ir.VarExpr, info: VarInfo, cols) -> str:
         """DISP TIMESTAMPED(v)/RECORDS(v)/ADDOBSID(v): one row per (entity, observation)."""
         colsql = ", ".join(S.column_expr(p, n, parts, True) for n, parts in cols)
         order = S.order_by(p, expr.sort, True) if expr.sort else "o.first_observed, v.rid, c.oid"
-        sql = (f"SELECT {colsql} FROM var_rows v JOIN entities e ON e.eid = v.eid "
-               f"JOIN contains c ON c.eid = v.eid JOIN observations o ON o.oid = c.oid "
-               f"WHERE v.vid = {S.var_id(p, expr.var)} AND {S.where_cond(p, expr.where, info.type)} "
-               f"ORDER BY {order}")
-        return self._run(sql, p.values)
+        return (f"SELECT {colsql} FROM var_rows v JOIN entities e ON e.eid = v.eid "
+                f"JOIN contains c ON c.eid = v.eid JOIN observations o ON o.oid = c.oid "
+                f"WHERE v.vid = {S.var_id(p, expr.var)} "
+                f"AND {S.where_cond(p, expr.where, info.type, records=True)} ORDER BY {order}")
 
     def _display_table(self, expr: ir.VarExpr, info: VarInfo, line: int) -> Table:
         cols = list(info.columns or [])
@@ -534,9 +572,9 @@ class SQLiteStore(GraphStore):
                                         + ", ".join(cols))
         else:
             want = cols
-        rows = [orjson.loads(d) for (d,) in self.db.execute(
-            "SELECT data FROM var_rows WHERE vid = (SELECT vid FROM variables WHERE cid = ? AND "
-            "name = ?) ORDER BY rid", (self.cid, expr.var))]
+        p = S.Params()
+        sql = self._compile_table_rows(p, expr.var)
+        rows = [orjson.loads(d) for (d,) in self.db.execute(sql, {**p.values, "cid": self.cid})]
         if expr.where is not None:
             raise HuntSemanticError("WHERE on a GROUP result is not supported; filter before GROUP")
         if expr.sort is not None:
@@ -545,6 +583,11 @@ class SQLiteStore(GraphStore):
         out = ([r.get(c) for c in want] for r in rows)
         return Table(statement=line, columns=want, rows=_shape(out, expr.limit, expr.offset, None))
 
+    @staticmethod
+    def _compile_table_rows(p: S.Params, var: str) -> str:
+        """DISP of a GROUP table: its rows' JSON, in order."""
+        return f"SELECT data FROM var_rows WHERE vid = {S.var_id(p, var)} ORDER BY rid"
+
     def records(self, var: str) -> list[dict]:
         t = self.display(ir.VarExpr(var=var), 0)
         return [dict(zip(t.columns, r)) for r in t.rows]
@@ -552,6 +595,15 @@ class SQLiteStore(GraphStore):
     # -- GROUP / JOIN -------------------------------------------------------------
     def group(self, out, stmt, birth):
         info = self._require(stmt.var)
+        sql, params, columns = self._compile_group(stmt, info)
+        rows = self._run(sql, params).fetchall()
+        data = [_dumps(dict(zip(columns, r))) for r in rows]
+        return self._table_var(out, info.type, columns, data, birth)
+
+    def _compile_group(self, stmt: ir.Group, info: VarInfo, auto_aggregates=None):
+        """GROUP's query: (sql, params, output columns).  Without WITH the aggregates come from
+        ``auto_aggregates(p, stmt, info, keys, records)``, by default :meth:`_auto_aggregates`
+        (which reads the data)."""
         records = info.kind == "records"
         p = S.Params()
         keys = []
@@ -566,23 +618,31 @@ class SQLiteStore(GraphStore):
             for a in stmt.aggregates:
                 aggs.append((a.column, a.func, S.column_expr(p, a.attr.name, a.attr.parts, records)))
         else:
-            keynames = {k for k, _ in keys}
-            q = S.Params()
-            jtypes: dict[str, set] = {}
-            for key, jt in self._run(
-                    f"SELECT DISTINCT j.key, j.type FROM var_rows v JOIN entities e ON e.eid = v.eid, "
-                    f"json_each(e.props) j WHERE v.vid = {S.var_id(q, stmt.var)}", q.values):
-                jtypes.setdefault(key, set()).add(jt)
-            for col in self._all_columns(stmt.var, info, depth=0):
-                if col in keynames or col in ("id", "type"):
-                    continue
-                func, name = _auto_aggregate(info.type, col, jtypes.get(col, set()))
-                aggs.append((name, func, S.column_expr(p, col, _parts(col), records)))
+            aggs = (auto_aggregates or self._auto_aggregates)(p, stmt, info, keys, records)
         sql = S.select_group(p, stmt.var, keys, aggs, records)
         columns = [k for k, _ in keys] + [a for a, _, _ in aggs]
-        rows = self._run(sql, p.values).fetchall()
-        data = [_dumps(dict(zip(columns, r))) for r in rows]
-        return self._table_var(out, info.type, columns, data, birth)
+        return sql, p.values, columns
+
+    def _auto_aggregates(self, p: S.Params, stmt: ir.Group, info: VarInfo, keys, records):
+        """GROUP without WITH: one aggregate per other attribute found in the data."""
+        aggs = []
+        keynames = {k for k, _ in keys}
+        q = S.Params()
+        jtypes: dict[str, set] = {}
+        for key, jt in self._run(self._compile_column_types(q, stmt.var), q.values):
+            jtypes.setdefault(key, set()).add(jt)
+        for col in self._all_columns(stmt.var, info, depth=0):
+            if col in keynames or col in ("id", "type"):
+                continue
+            func, name = _auto_aggregate(info.type, col, jtypes.get(col, set()))
+            aggs.append((name, func, S.column_expr(p, col, _parts(col), records)))
+        return aggs
+
+    @staticmethod
+    def _compile_column_types(p: S.Params, var: str) -> str:
+        """The (property name, JSON type) pairs of a variable's entities."""
+        return (f"SELECT DISTINCT j.key, j.type FROM var_rows v JOIN entities e ON e.eid = v.eid, "
+                f"json_each(e.props) j WHERE v.vid = {S.var_id(p, var)}")
 
     def _table_var(self, out, etype, columns, data: list[str], birth):
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS stage_rows(pos INTEGER PRIMARY KEY, data TEXT)")
@@ -593,11 +653,22 @@ class SQLiteStore(GraphStore):
 
     def join(self, out, stmt, birth):
         left, right = self._require(stmt.left), self._require(stmt.right)
-        la = stmt.left_attr or ir.AttrPath(("id",))
-        ra = stmt.right_attr or ir.AttrPath(("id",))
         lcols = self._all_columns(stmt.left, left, depth=0)
         rcols = self._all_columns(stmt.right, right, depth=0)
         extra = [c for c in rcols if c not in lcols]
+        sel, params = self._compile_join(stmt, extra)
+        info = self._new_var(out, left.type, "entities", sel, params, birth)
+        if extra:
+            self.db.execute("UPDATE variables SET columns = ? WHERE cid = ? AND name = ?",
+                            (_dumps(lcols + extra), self.cid, out))
+            info.columns = lcols + extra
+        return info
+
+    @staticmethod
+    def _compile_join(stmt: ir.Join, extra: list[str]):
+        """JOIN's query; ``extra`` are the right variable's columns copied into ``data``."""
+        la = stmt.left_attr or ir.AttrPath(("id",))
+        ra = stmt.right_attr or ir.AttrPath(("id",))
         p = S.Params()
         rx = S.value_expr(p, "f", ra.parts)
         lx = S.value_expr(p, "e", la.parts)
@@ -606,46 +677,385 @@ class SQLiteStore(GraphStore):
                f"JOIN entities e ON e.eid = v.eid JOIN var_rows w ON w.vid = {S.var_id(p, stmt.right)} "
                f"JOIN entities f ON f.eid = w.eid WHERE v.vid = {S.var_id(p, stmt.left)} "
                f"AND {lx} = {rx} ORDER BY v.rid, w.rid")
-        info = self._new_var(out, left.type, "entities", sel, p.values, birth)
-        if extra:
-            self.db.execute("UPDATE variables SET columns = ? WHERE cid = ? AND name = ?",
-                            (_dumps(lcols + extra), self.cid, out))
-            info.columns = lcols + extra
-        return info
+        return sel, p.values
 
     # -- explain ----------------------------------------------------------------------
     def explain(self, stmt, input_types):
-        from ..relations import hops as find_hops
+        """The queries ``stmt`` compiles to, without running anything: a list of
+        :class:`~stixgraph.store.sql.Query` (a Query with empty ``sql`` is a comment saying what
+        runs instead).  ``input_types`` maps each variable defined so far to its entity type;
+        a value may also carry ``kind`` (entities/records/table) and ``columns`` (its default
+        DISP columns, None when decided at run time), as :meth:`Session.explain` passes them,
+        or be a :class:`VarInfo`.  A statement that would fail at run time explains as a
+        comment giving the reason."""
+        title = f"{self._explain_title(stmt)} (line {stmt.pos.line})"
+        handler = getattr(self, "_explain_" + type(stmt).__name__.lower(), None)
+        try:
+            if handler is None:
+                raise HuntSemanticError(f"no explain for {stmt.kind}")
+            queries = handler(stmt, input_types, title)
+        except (HuntSemanticError, StoreError, ValueError) as e:
+            msg = e.message if isinstance(e, HuntSemanticError) else str(e)
+            queries = [S.Query("", {}, f"{title}\nfails at run time: {msg}")]
+        for q in queries:
+            if ":cid" in q.sql:
+                q.params = {**q.params, "cid": self.cid}
+        return queries
 
-        p = S.Params()
-        out = []
-        if isinstance(stmt, ir.Get):
-            if stmt.source in input_types:
-                sql = S.select_filter_var(p, stmt.source, stmt.etype, stmt.where)
-            else:
-                sql = S.select_get_from_query(p, stmt.etype, stmt.where, p.named("qid", "<query id>"))
-            out.append(S.Query(sql, p.values, f"{stmt.out} = GET {stmt.etype} (line {stmt.pos.line})"))
-        elif isinstance(stmt, ir.Find):
-            itype = input_types.get(stmt.var, "?")
-            hops = None if stmt.relation == "linked" else find_hops(stmt.etype, stmt.relation, itype, stmt.by)
-            start = stop = None
-            if isinstance(stmt.timespan, ir.TimeRange):
-                start, stop = (ir.Timestamp(stmt.timespan.start).iso(), ir.Timestamp(stmt.timespan.stop).iso())
-            sql, params = self._compile_find(stmt, hops, start, stop)
-            out.append(S.Query(sql, params, f"{stmt.out} = FIND (line {stmt.pos.line})"))
-        elif isinstance(stmt, (ir.Assign, ir.Disp)):
-            expr = stmt.expr
-            etype = input_types.get(expr.var, "?")
-            fake = VarInfo(name=expr.var, type=etype)
-            if isinstance(stmt, ir.Assign):
-                sql, params, _ = self._compile_assign(expr, fake)
-                out.append(S.Query(sql, params, f"{stmt.out} = {expr.var} (line {stmt.pos.line})"))
-            else:
-                cols = [(a.name, a.parts) for a in (expr.attrs or ())] or [("*", ("id",))]
-                sql = S.select_display(p, expr.var, etype, cols, expr.where, expr.sort,
-                                       expr.transform is not None)
-                out.append(S.Query(sql, p.values, f"DISP {expr.var} (line {stmt.pos.line})"))
+    @staticmethod
+    def _explain_var(input_types, name: str, table_ok: bool = True) -> VarInfo:
+        t = input_types.get(name)
+        if t is None:
+            raise HuntSemanticError(f"unknown variable {name!r}")
+        if not isinstance(t, VarInfo):
+            t = VarInfo(name=name, type=str(t), kind=getattr(t, "kind", "entities") or "entities",
+                        columns=getattr(t, "columns", None))
+        if not table_ok and t.kind == "table":
+            raise HuntSemanticError(f"variable {name} holds a GROUP/JOIN table, not entities")
+        return t
+
+    def _explain_refs(self, expr, input_types):
+        """``var.attr`` values in WHERE: the queries reading their values (run before the
+        statement) and the WHERE with each replaced by a placeholder list."""
+        pre: list[S.Query] = []
+
+        def walk(e):
+            if e is None:
+                return None
+            if isinstance(e, (ir.And, ir.Or)):
+                return type(e)(tuple(walk(i) for i in e.items))
+            items = e.value if isinstance(e.value, tuple) else (e.value,)
+            if not any(isinstance(i, ir.VarAttr) for i in items):
+                return e
+            vals = []
+            for item in items:
+                if isinstance(item, ir.VarAttr):
+                    self._explain_var(input_types, item.var)
+                    p = S.Params()
+                    pre.append(S.Query(S.select_values(p, item.var, item.attr.parts), p.values,
+                                       f"values of {item}, read before the statement runs (one "
+                                       f"value compares with =, several with IN)"))
+                    vals.append(f"<values of {item}>")
+                else:
+                    vals.append(item)
+            op, neg = e.op, e.negated
+            if op in ("=", "!="):
+                op, neg = "IN", (op == "!=") != neg
+            if op == "IN":
+                return ir.Comparison(e.path, op, tuple(vals), neg)
+            return ir.Comparison(e.path, op, vals[0] if len(vals) == 1 else tuple(vals), neg)
+
+        return walk(expr), pre
+
+    def _explain_time_ranges(self, expr):
+        """GET from a data source with ``var.attr`` values and no time range: the queries
+        giving the referenced variables' observation time range."""
+        out, seen = [], []
+        for c in ir.comparisons(expr):
+            for item in (c.value if isinstance(c.value, tuple) else (c.value,)):
+                if isinstance(item, ir.VarAttr) and item.var not in seen:
+                    seen.append(item.var)
+                    p = S.Params()
+                    out.append(S.Query(self._compile_time_range(p, item.var), p.values,
+                                       f"time range of {item.var}'s observations (for GET's time "
+                                       f"range)"))
         return out
+
+    def _explain_get(self, stmt: ir.Get, input_types, title):
+        where, pre = self._explain_refs(stmt.where, input_types)
+        if stmt.source and "://" not in stmt.source and stmt.source in input_types:
+            src = self._explain_var(input_types, stmt.source, table_ok=False)
+            if src.type != stmt.etype:
+                raise HuntSemanticError(f"variable {stmt.source} holds {src.type}, not {stmt.etype}")
+            notes = [title, f"GET from variable {stmt.source}: a filter of its rows, nothing is fetched"]
+            if stmt.timespan is not None:
+                notes.append("the time range is ignored when GET reads a variable")
+            expr = ir.VarExpr(var=stmt.source, where=where, limit=stmt.limit)
+            sql, params, _ = self._compile_assign(expr, src)
+            return pre + [S.Query(sql, params, "\n".join(notes))]
+        span = None
+        if isinstance(stmt.timespan, ir.TimeRange):
+            span = (stmt.timespan.start, stmt.timespan.stop)
+            when = f"START {ir.Timestamp(span[0]).iso()} STOP {ir.Timestamp(span[1]).iso()}"
+        elif isinstance(stmt.timespan, ir.LastSpan):
+            when = (f"LAST {stmt.timespan.amount} {stmt.timespan.unit} before the clock at run "
+                    f"time (the pattern then ends with that START/STOP)")
+        elif pre:
+            pre += self._explain_time_ranges(stmt.where)
+            when = ("the referenced variables' observation time range, widened by 5 minutes each "
+                    "side (the pattern then ends with that START/STOP)")
+        else:
+            when = "none"
+        who = f"data source {stmt.source}" if stmt.source else "the data source of the previous GET"
+        notes = [title, f"{who} receives the STIX pattern:",
+                 f"  {self._explain_pattern(where, stmt.etype, span)}", f"time range: {when}"]
+        if stmt.limit is not None:
+            notes.append(f"LIMIT {stmt.limit}: passed to the data source, not applied below")
+        notes.append("its observations are stored (entities, edges, contains, query_obs); then "
+                     "the variable is:")
+        p = S.Params()
+        sql = S.select_get_from_query(p, stmt.etype, where, p.named("qid", "<query id>"))
+        return pre + [S.Query(sql, p.values, "\n".join(notes))]
+
+    def _explain_find(self, stmt: ir.Find, input_types, title):
+        from ..relations import RELATION_WORDS, hops as find_hops, relations_for
+
+        src = self._explain_var(input_types, stmt.var, table_ok=False)
+        if stmt.relation not in RELATION_WORDS:
+            raise HuntSemanticError(f"unknown relation {stmt.relation.upper()!r}")
+        notes = [title]
+        hops = None
+        if stmt.relation == "linked":
+            notes.append(f"LINKED: {stmt.etype} objects in the same observations as {stmt.var}'s")
+        else:
+            hops = find_hops(stmt.etype, stmt.relation, src.type, stmt.by)
+            if hops is None:
+                valid = ", ".join(w.upper() for w in relations_for(stmt.etype, src.type))
+                raise HuntSemanticError(
+                    f"relation {stmt.relation.upper()}{' BY' if stmt.by else ''} is not defined from "
+                    f"{src.type} ({stmt.var}) to {stmt.etype}; valid here: {valid}")
+            for hop in hops:
+                rels = "|".join(hop.props)
+                notes.append(f"edge: {stmt.var} --{rels}--> result" if hop.from_input
+                             else f"edge: result --{rels}--> {stmt.var}")
+        where, pre = self._explain_refs(stmt.where, input_types)
+        start = stop = None
+        if isinstance(stmt.timespan, ir.TimeRange):
+            start, stop = ir.Timestamp(stmt.timespan.start).iso(), ir.Timestamp(stmt.timespan.stop).iso()
+        elif isinstance(stmt.timespan, ir.LastSpan):
+            start = f"<now - {stmt.timespan.amount} {stmt.timespan.unit}>"
+            stop = "<now>"
+            notes.append("LAST: start and stop come from the clock at run time")
+        if where is not stmt.where:
+            stmt = self._replace_stmt(stmt, where=where)
+        sql, params = self._compile_find(stmt, hops, start, stop)
+        return pre + [S.Query(sql, params, "\n".join(notes))]
+
+    def _explain_varexpr(self, expr: ir.VarExpr, input_types, title, out: str):
+        src = self._explain_var(input_types, expr.var, table_ok=False)
+        where, pre = self._explain_refs(expr.where, input_types)
+        if where is not expr.where:
+            expr = self._replace_stmt(expr, where=where)
+        sql, params, kind = self._compile_assign(expr, src)
+        notes = [title, f"{out} holds {kind}" + (" (one row per entity and observation)"
+                                                 if kind == "records" else "")]
+        if expr.attrs:
+            notes.append(f"ATTR {', '.join(a.name for a in expr.attrs)}: {out}'s default DISP "
+                         f"columns (no SQL)")
+        if expr.transform and expr.sort is not None:
+            notes.append("SORT BY is not applied when a transform is given")
+        return pre + [S.Query(sql, params, "\n".join(notes))]
+
+    def _explain_assign(self, stmt: ir.Assign, input_types, title):
+        return self._explain_varexpr(stmt.expr, input_types, title, stmt.out)
+
+    def _explain_sort(self, stmt: ir.Sort, input_types, title):
+        return self._explain_varexpr(ir.VarExpr(var=stmt.var, sort=stmt.sort), input_types, title,
+                                     stmt.out)
+
+    def _explain_merge(self, stmt: ir.Merge, input_types, title):
+        types = {self._explain_var(input_types, v).type for v in stmt.vars}
+        if len(types) > 1:
+            raise HuntSemanticError(f"cannot merge variables of different types: {', '.join(sorted(types))}")
+        sql, params = self._compile_merge(stmt.vars)
+        return [S.Query(sql, params, f"{title}\neach entity once, in order of first appearance")]
+
+    def _explain_group(self, stmt: ir.Group, input_types, title):
+        info = self._explain_var(input_types, stmt.var)
+        notes = [title]
+        if info.kind == "table":
+            notes.append(f"{stmt.var} is a GROUP table: it holds no entities, so the result is empty")
+        pre = []
+        if stmt.aggregates:
+            auto = None
+        else:
+            records = info.kind == "records"
+
+            def auto(p, _stmt, _info, _keys, _records):
+                return [("<aggregate>_<column>", "NUNIQUE",
+                         S.column_expr(p, "<column>", ("<column>",), records))]
+
+            q = S.Params()
+            pre.append(S.Query(self._compile_column_types(q, stmt.var), q.values,
+                               f"GROUP without WITH: the attributes of {stmt.var} and their JSON types"))
+            q = S.Params()
+            pre.append(S.Query(self._compile_column_keys(q, stmt.var), q.values,
+                               f"the attribute names of {stmt.var} (the aggregated columns)"))
+            notes.append("without WITH the column list is decided at run time: one aggregate per "
+                         "attribute found above except id, type and the keys (SUM number_observed, "
+                         "MIN first_observed/start, MAX last_observed/end, NUNIQUE ports and pids, "
+                         "AVG other numbers, NUNIQUE the rest); shown with one placeholder column")
+        sql, params, columns = self._compile_group(stmt, info, auto)
+        if stmt.aggregates:
+            notes.append(f"columns: {', '.join(columns)}")
+        notes.append("the rows are stored as a table (JSON per row)")
+        return pre + [S.Query(sql, params, "\n".join(notes))]
+
+    def _explain_join(self, stmt: ir.Join, input_types, title):
+        left = self._explain_var(input_types, stmt.left)
+        right = self._explain_var(input_types, stmt.right)
+        pre = []
+        for v in (stmt.left, stmt.right):
+            q = S.Params()
+            pre.append(S.Query(self._compile_column_keys(q, v), q.values, f"the attribute names of {v}"))
+        sql, params = self._compile_join(stmt, ["<column>"])
+        notes = [title, f"the columns copied from {stmt.right} into data are decided at run time: "
+                        f"its attributes that {stmt.left} lacks (shown as one placeholder <column>)",
+                 f"the result holds {left.type} entities of {stmt.left}"]
+        notes += [f"{v.name} is a GROUP table: it holds no entities, so the result is empty"
+                  for v in (left, right) if v.kind == "table"]
+        return pre + [S.Query(sql, params, "\n".join(notes))]
+
+    def _explain_display(self, expr: ir.VarExpr, input_types, title, notes=()):
+        """The query of DISP ``expr`` (also what DESCRIBE, SAVE and INFO read)."""
+        info = self._explain_var(input_types, expr.var)
+        notes = [title, *notes]
+        pre = []
+        if info.kind == "table":
+            if expr.where is not None:
+                raise HuntSemanticError("WHERE on a GROUP result is not supported; filter before GROUP")
+            p = S.Params()
+            sql = self._compile_table_rows(p, expr.var)
+            cols = [a.name for a in expr.attrs] if expr.attrs else info.columns
+            notes.append(f"{expr.var} is a table: columns "
+                         + (", ".join(cols) if cols else "decided when it was made")
+                         + (" (each must be one of its columns)" if expr.attrs else ""))
+            if expr.sort is not None or expr.limit is not None or expr.offset is not None:
+                notes.append("SORT BY, LIMIT and OFFSET are applied in Python to the rows")
+            return [S.Query(sql, p.values, "\n".join(notes))]
+        where, pre = self._explain_refs(expr.where, input_types)
+        if where is not expr.where:
+            expr = self._replace_stmt(expr, where=where)
+        if expr.attrs:
+            for a in expr.attrs:
+                if a.etype and a.etype != info.type:
+                    raise HuntSemanticError(f"attribute {a} does not belong to {info.type}")
+            names = [a.name for a in expr.attrs]
+        elif info.columns:
+            names = list(info.columns)
+            notes.append(f"no ATTR: {expr.var}'s default columns (from the ATTR that made it)")
+        else:
+            names = ["id", "<column>", "<name>_ref.<column>"]
+            q = S.Params()
+            pre.append(S.Query(self._compile_column_keys(q, expr.var), q.values,
+                               f"the attribute names of {expr.var}'s entities"))
+            q = S.Params()
+            pre.append(S.Query(self._compile_ref_keys(q, expr.var, "<name>_ref"), q.values,
+                               "for each *_ref attribute found: the attribute names of the "
+                               "objects it points to"))
+            notes.append("without ATTR the columns are decided at run time from the data: id, "
+                         "every other attribute (sorted), then <ref>.<attribute> for each *_ref; "
+                         "shown with placeholders")
+        names, sql, params = self._compile_display(expr, info, names)
+        notes.append("columns: " + ", ".join(names))
+        shaped = "rows that are all NULL and repeated rows are dropped in Python"
+        if expr.limit is not None or expr.offset is not None:
+            shaped += ", then OFFSET and LIMIT are applied"
+        notes.append(shaped)
+        return pre + [S.Query(sql, params, "\n".join(notes))]
+
+    def _explain_disp(self, stmt: ir.Disp, input_types, title):
+        return self._explain_display(stmt.expr, input_types, title)
+
+    def _explain_describe(self, stmt: ir.Describe, input_types, title):
+        return self._explain_display(
+            ir.VarExpr(var=stmt.var, attrs=(stmt.attr,)), input_types, title,
+            ["the statistics (count, mean, min, max for numbers; count, unique, top, freq "
+             "otherwise) are computed in Python over the values below"])
+
+    def _explain_save(self, stmt: ir.Save, input_types, title):
+        return self._explain_display(
+            ir.VarExpr(var=stmt.var), input_types, title,
+            [f"writes the rows of DISP {stmt.var} to {stmt.path} (CSV or JSON by suffix)"])
+
+    def _explain_info(self, stmt: ir.Info, input_types, title):
+        info = self._explain_var(input_types, stmt.var)
+        note = (f"{title}\nno SQL: reads {stmt.var}'s row of the variables table (type, counts, "
+                f"birth statement, data source, inputs)")
+        if info.columns:
+            return [S.Query("", {}, f"{note}; attributes: {', '.join(info.columns)}")]
+        return self._explain_display(
+            ir.VarExpr(var=stmt.var), input_types, note,
+            [f"the attribute names are the columns of DISP {stmt.var}, which INFO runs in full "
+             f"when {stmt.var} is not empty"])
+
+    def _explain_new(self, stmt: ir.New, input_types, title):
+        etypes = {(d.get("type") if isinstance(d, dict) else None) or stmt.etype for d in stmt.data}
+        if None in etypes:
+            raise HuntSemanticError("an item has no type (give NEW a type or a \"type\" key)")
+        if len(etypes) > 1:
+            raise HuntSemanticError(f"items of different types: {', '.join(sorted(etypes))}")
+        etype = etypes.pop()
+        return [S.Query(self._compile_from_ids(), {}, (
+            f"{title}\nno query compiled for the data: {len(stmt.data)} item(s) become "
+            f"{etype or '<type>'} objects with deterministic STIX ids, stored into entities and "
+            f"edges (merged with existing ones); then {stmt.out} is those entities, in order:"))]
+
+    def _explain_load(self, stmt: ir.Load, input_types, title):
+        what = stmt.etype or "the type named by each row"
+        return [S.Query(self._compile_from_ids(), {}, (
+            f"{title}\nno query compiled for the data: reads {stmt.path} (CSV, JSON or JSON lines "
+            f"by suffix; .gz too), each row an object of {what}, stored as NEW stores them; "
+            f"then {stmt.out} is those entities, in order:"))]
+
+    def _explain_apply(self, stmt: ir.Apply, input_types, title):
+        for v in stmt.vars:
+            self._explain_var(input_types, v)
+        return [S.Query("", {}, f"{title}\nnothing runs: APPLY is not available in this version "
+                                f"(the statement fails, changing nothing, and the hunt stops there)")]
+
+    @staticmethod
+    def _replace_stmt(obj, **kw):
+        from dataclasses import replace
+
+        return replace(obj, **kw)
+
+    @staticmethod
+    def _explain_title(stmt) -> str:
+        """One line naming what ``stmt`` does (the head of its ``explain`` comment)."""
+        def rest(e: ir.VarExpr) -> str:
+            return f"{e.transform}({e.var})" if e.transform else e.var
+
+        out = f"{stmt.out} = " if getattr(stmt, "out", None) else ""
+        if isinstance(stmt, ir.Get):
+            return f"{out}GET {stmt.etype} FROM {stmt.source or '(previous source)'}"
+        if isinstance(stmt, ir.Find):
+            return f"{out}FIND {stmt.etype} {stmt.relation.upper()}{' BY' if stmt.by else ''} {stmt.var}"
+        if isinstance(stmt, ir.Assign):
+            return f"{out}{rest(stmt.expr)}"
+        if isinstance(stmt, ir.Disp):
+            return f"DISP {rest(stmt.expr)}"
+        if isinstance(stmt, ir.Sort):
+            return f"{out}SORT {stmt.var} BY {stmt.sort.attr} {'DESC' if stmt.sort.descending else 'ASC'}"
+        if isinstance(stmt, ir.Merge):
+            return f"{out}{' + '.join(stmt.vars)}"
+        if isinstance(stmt, ir.Group):
+            return f"{out}GROUP {stmt.var}"
+        if isinstance(stmt, ir.Join):
+            return f"{out}JOIN {stmt.left}, {stmt.right}"
+        if isinstance(stmt, ir.New):
+            return f"{out}NEW {stmt.etype or ''}".rstrip()
+        if isinstance(stmt, ir.Load):
+            return f"{out}LOAD {stmt.path}"
+        if isinstance(stmt, ir.Save):
+            return f"SAVE {stmt.var} TO {stmt.path}"
+        if isinstance(stmt, (ir.Info, ir.Describe)):
+            return f"{stmt.kind} {stmt.var}" + (f".{stmt.attr}" if isinstance(stmt, ir.Describe) else "")
+        if isinstance(stmt, ir.Apply):
+            return f"APPLY {stmt.uri} ON {', '.join(stmt.vars)}"
+        return f"{out}{stmt.kind}"
+
+    @staticmethod
+    def _explain_pattern(where, etype: str, span) -> str:
+        """The STIX pattern a data source receives for GET (``stixgraph.stix.pattern``)."""
+        try:
+            from ..stix.pattern import to_stix_pattern
+        except ImportError:
+            return "(not shown: stixgraph.stix.pattern is not available yet)"
+        try:
+            return to_stix_pattern(where, etype, *(span or (None, None))) or "(empty)"
+        except Exception as e:  # noqa: BLE001 - explain reports it, the GET itself would fail
+            return f"(cannot be built: {type(e).__name__}: {e})"
 
     # -- graph traversals ---------------------------------------------------------------
     def _eid(self, stix_id: str) -> int | None:

@@ -1,0 +1,97 @@
+--    4 | procs = GET process FROM stixshifter://splunk
+--    5 | WHERE [process:binary_ref.name MATCHES '.+\.(exe|dll|bat)$' AND process:binary_ref.name != 'powershell.exe'] START t'2024-12-01T00:00:00Z' STOP t'2024-12-24T00:00:00Z'
+-- procs = GET process FROM stixshifter://splunk (line 4)
+-- data source stixshifter://splunk receives the STIX pattern:
+--   [(process:binary_ref.name MATCHES '.+\\.(exe|dll|bat)$' AND process:binary_ref.name != 'powershell.exe')] START t'2024-12-01T00:00:00.000Z' STOP t'2024-12-24T00:00:00.000Z'
+-- time range: START 2024-12-01T00:00:00.000Z STOP 2024-12-24T00:00:00.000Z
+-- its observations are stored (entities, edges, contains, query_obs); then the variable is:
+SELECT DISTINCT e.eid AS eid
+FROM query_obs q
+JOIN contains c ON c.oid = q.oid
+JOIN entities e ON e.eid = c.eid
+WHERE
+  q.qid = :qid
+  AND c.etype = :p1
+  AND (
+    EXISTS (
+      SELECT 1
+      FROM edges h0
+      JOIN entities r0 ON r0.eid = h0.dst
+      WHERE
+        h0.src = e.eid
+        AND h0.rel = :p4
+        AND sg_matches(:p3, json_extract(r0.props, :p2))
+    )
+    AND EXISTS (
+      SELECT 1
+      FROM edges h0
+      JOIN entities r0 ON r0.eid = h0.dst
+      WHERE
+        h0.src = e.eid
+        AND h0.rel = :p7
+        AND NOT (json_extract(r0.props, :p5) = :p6)
+    )
+  )
+ORDER BY e.eid;
+-- params:
+--   :qid = '<query id>'
+--   :p1 = 'process'
+--   :p4 = 'binary_ref'
+--   :p3 = '.+\\.(exe|dll|bat)$'
+--   :p2 = '$."name"'
+--   :p7 = 'binary_ref'
+--   :p5 = '$."name"'
+--   :p6 = 'powershell.exe'
+
+--    7 | APPLY docker://susp_scoring ON procs
+-- APPLY docker://susp_scoring ON procs (line 7)
+-- nothing runs: APPLY is not available in this version (the statement fails, changing nothing, and the hunt stops there)
+
+--   10 | procs_desc = SORT procs BY x_suspicious_score DESC
+-- procs_desc = SORT procs BY x_suspicious_score DESC (line 10)
+-- procs_desc holds entities
+SELECT v.eid AS eid, v.oid AS oid, v.data AS data
+FROM var_rows v
+JOIN entities e ON e.eid = v.eid
+WHERE
+  v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
+  AND 1
+ORDER BY json_extract(e.props, :p1) IS NULL, json_extract(e.props, :p1) DESC, v.rid;
+-- params:
+--   :cid = 1
+--   :var_procs = 'procs'
+--   :p1 = '$."x_suspicious_score"'
+
+--   12 | procs_sus = GET process FROM procs WHERE x_suspicious_score > 0.9
+-- procs_sus = GET process FROM procs (line 12)
+-- GET from variable procs: a filter of its rows, nothing is fetched
+SELECT v.eid AS eid, v.oid AS oid, v.data AS data
+FROM var_rows v
+JOIN entities e ON e.eid = v.eid
+WHERE
+  v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
+  AND json_extract(e.props, :p1) > :p2
+ORDER BY v.rid;
+-- params:
+--   :cid = 1
+--   :var_procs = 'procs'
+--   :p1 = '$."x_suspicious_score"'
+--   :p2 = 0.9
+
+--   13 | DISP procs_sus ATTR name, command_line, x_suspicious_score
+-- DISP procs_sus (line 13)
+-- columns: name, command_line, x_suspicious_score
+-- rows that are all NULL and repeated rows are dropped in Python
+SELECT json_extract(e.props, :p0), json_extract(e.props, :p1), json_extract(e.props, :p2)
+FROM var_rows v
+JOIN entities e ON e.eid = v.eid
+WHERE
+  v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs_sus)
+  AND 1
+ORDER BY v.rid;
+-- params:
+--   :p0 = '$."name"'
+--   :p1 = '$."command_line"'
+--   :p2 = '$."x_suspicious_score"'
+--   :cid = 1
+--   :var_procs_sus = 'procs_sus'
