@@ -624,25 +624,26 @@ class SQLiteStore(GraphStore):
         return sql, p.values, columns
 
     def _auto_aggregates(self, p: S.Params, stmt: ir.Group, info: VarInfo, keys, records):
-        """GROUP without WITH: one aggregate per other attribute found in the data."""
+        """GROUP without WITH: one aggregate per attribute of the variable's entities (group
+        columns and references included, id and type excluded), in first-seen order."""
         aggs = []
-        keynames = {k for k, _ in keys}
         q = S.Params()
         jtypes: dict[str, set] = {}
         for key, jt in self._run(self._compile_column_types(q, stmt.var), q.values):
             jtypes.setdefault(key, set()).add(jt)
-        for col in self._all_columns(stmt.var, info, depth=0):
-            if col in keynames or col in ("id", "type"):
+        for col, types in jtypes.items():
+            if col in ("id", "type"):
                 continue
-            func, name = _auto_aggregate(info.type, col, jtypes.get(col, set()))
-            aggs.append((name, func, S.column_expr(p, col, _parts(col), records)))
+            func, name = _auto_aggregate(info.type, col, types)
+            aggs.append((name, func, S.column_expr(p, col, (col,), records)))
         return aggs
 
     @staticmethod
     def _compile_column_types(p: S.Params, var: str) -> str:
-        """The (property name, JSON type) pairs of a variable's entities."""
-        return (f"SELECT DISTINCT j.key, j.type FROM var_rows v JOIN entities e ON e.eid = v.eid, "
-                f"json_each(e.props) j WHERE v.vid = {S.var_id(p, var)}")
+        """The (property name, JSON type) pairs of a variable's entities, first seen first."""
+        return (f"SELECT j.key, j.type FROM var_rows v JOIN entities e ON e.eid = v.eid, "
+                f"json_each(e.props) j WHERE v.vid = {S.var_id(p, var)} "
+                f"GROUP BY j.key, j.type ORDER BY MIN(v.rid * 1048576 + j.id)")
 
     def _table_var(self, out, etype, columns, data: list[str], birth):
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS stage_rows(pos INTEGER PRIMARY KEY, data TEXT)")

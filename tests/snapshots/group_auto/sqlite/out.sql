@@ -11,10 +11,12 @@ ORDER BY MIN(s.pos);
 
 --    2 | a = GROUP procs BY name
 -- GROUP without WITH: the attributes of procs and their JSON types
-SELECT DISTINCT j.key, j.type
+SELECT j.key, j.type
 FROM var_rows v
 JOIN entities e ON e.eid = v.eid, json_each(e.props) j
-WHERE v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs);
+WHERE v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
+GROUP BY j.key, j.type
+ORDER BY MIN(v.rid * 1048576 + j.id);
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
@@ -87,10 +89,12 @@ FROM (
 
 --    6 | b = GROUP ts BY BIN(first_observed, 5 minutes)
 -- GROUP without WITH: the attributes of ts and their JSON types
-SELECT DISTINCT j.key, j.type
+SELECT j.key, j.type
 FROM var_rows v
 JOIN entities e ON e.eid = v.eid, json_each(e.props) j
-WHERE v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_ts);
+WHERE v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_ts)
+GROUP BY j.key, j.type
+ORDER BY MIN(v.rid * 1048576 + j.id);
 -- params:
 --   :cid = 1
 --   :var_ts = 'ts'

@@ -61,10 +61,12 @@ ORDER BY e.eid;
 
 --   12 | aggr = GROUP parent_procs_exfil BY name
 -- GROUP without WITH: the attributes of parent_procs_exfil and their JSON types
-SELECT DISTINCT j.key, j.type
+SELECT j.key, j.type
 FROM var_rows v
 JOIN entities e ON e.eid = v.eid, json_each(e.props) j
-WHERE v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_parent_procs_exfil);
+WHERE v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_parent_procs_exfil)
+GROUP BY j.key, j.type
+ORDER BY MIN(v.rid * 1048576 + j.id);
 -- params:
 --   :cid = 1
 --   :var_parent_procs_exfil = 'parent_procs_exfil'
