@@ -464,7 +464,15 @@ def entity_cond(p: Params, alias: str, c: ir.Comparison, parts=None, depth: int 
         x = f"{j}.value" if not rest else f"json_extract({j}.value, {p(json_path(rest))})"
         return (f"EXISTS (SELECT 1 FROM json_each({alias}.props, {p(json_path(parts[:i]))}) {j} "
                 f"WHERE {_scalar_cond(p, x, c)})")
-    return _scalar_cond(p, value_expr(p, alias, parts), c)
+    x = value_expr(p, alias, parts)
+    if c.op == "IS NULL" or parts in (("id",), ("type",)):
+        return _scalar_cond(p, x, c)
+    # a list attribute compared without [*] matches when any element does (as the matcher)
+    path = p(json_path(parts))
+    j = f"l{depth}"
+    return (f"CASE json_type({alias}.props, {path}) WHEN 'array' THEN EXISTS (SELECT 1 FROM "
+            f"json_each({alias}.props, {path}) {j} WHERE {_scalar_cond(p, f'{j}.value', c)}) "
+            f"ELSE {_scalar_cond(p, x, c)} END")
 
 
 def where_cond(p: Params, expr: ir.Expr | None, centre: str, alias: str = "e",

@@ -251,6 +251,7 @@ class SQLiteStore(GraphStore):
     def _ingest_batch(self, chunk: list[Observation], qid, stats) -> None:
         cid = self.cid
         ents: dict[str, dict] = {}
+        edges: set[tuple[str, str, str]] = set()
         contains = []
         obs_rows = []
         for ob in chunk:
@@ -260,9 +261,11 @@ class SQLiteStore(GraphStore):
                 prev = ents.get(sid)
                 ents[sid] = _clean(obj) if prev is None else _merge(prev, obj)
                 contains.append((ob.id, sid))
+                # edges come from every sighting: a merged entity keeps the refs of all of them
+                edges.update((sid, rel, dst) for rel, dst in _edges_of(obj))
         stats["observations"] += len(chunk)
         stats["objects"] += len(contains)
-        self._upsert_entities(ents)
+        self._upsert_entities(ents, edges)
         db = self.db
         db.executemany(
             "INSERT INTO observations(cid, id, first_observed, last_observed, number_observed, props)"
@@ -279,7 +282,7 @@ class SQLiteStore(GraphStore):
                        "JOIN observations o ON o.cid = ? AND o.id = s.id", (qid, cid))
             db.execute("DELETE FROM stage_obs")
 
-    def _upsert_entities(self, ents: dict[str, dict]) -> None:
+    def _upsert_entities(self, ents: dict[str, dict], edges=None) -> None:
         cid = self.cid
         db = self.db
         db.executemany(
@@ -288,7 +291,8 @@ class SQLiteStore(GraphStore):
             [(cid, sid, obj.get("type", sid.split("--")[0]), _dumps(obj)) for sid, obj in ents.items()])
         db.executemany("INSERT OR IGNORE INTO entity_types VALUES (?, ?)",
                        [(cid, t) for t in {o.get("type", "") for o in ents.values()}])
-        edges = [(sid, rel, dst) for sid, obj in ents.items() for rel, dst in _edges_of(obj)]
+        if edges is None:
+            edges = [(sid, rel, dst) for sid, obj in ents.items() for rel, dst in _edges_of(obj)]
         if edges:
             db.executemany("INSERT INTO stage_edges VALUES (?, ?, ?)", edges)
             db.execute(

@@ -40,14 +40,19 @@ FROM (
   JOIN observations o ON o.oid = c.oid
   WHERE
     v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-    AND json_extract(e.props, :p1) > :p2
+    AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value > :p3) ELSE json_extract(
+      e.props,
+      :p1
+    ) > :p4 END
   ORDER BY o.first_observed, v.rid, c.oid
 );
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
+--   :p2 = '$."pid"'
+--   :p3 = 4
 --   :p1 = '$."pid"'
---   :p2 = 4
+--   :p4 = 4
 
 --    4 | obs = ADDOBSID(procs) WHERE name = 'x' SORT BY pid LIMIT 2
 -- obs = ADDOBSID(procs) (line 4)
@@ -62,22 +67,27 @@ FROM (
   JOIN observations o ON o.oid = c.oid
   WHERE
     v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-    AND json_extract(e.props, :p1) = :p2
+    AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value = :p3) ELSE json_extract(
+      e.props,
+      :p1
+    ) = :p4 END
   ORDER BY o.first_observed, v.rid, c.oid
 ) b
 JOIN entities e ON e.eid = b.eid
 JOIN observations o ON o.oid = b.oid
-ORDER BY json_extract(e.props, :p3) IS NULL, json_extract(e.props, :p3) DESC, b.eid, b.oid
-LIMIT :p4
-OFFSET :p5;
+ORDER BY json_extract(e.props, :p5) IS NULL, json_extract(e.props, :p5) DESC, b.eid, b.oid
+LIMIT :p6
+OFFSET :p7;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
+--   :p2 = '$."name"'
+--   :p3 = 'x'
 --   :p1 = '$."name"'
---   :p2 = 'x'
---   :p3 = '$."pid"'
---   :p4 = 2
---   :p5 = 0
+--   :p4 = 'x'
+--   :p5 = '$."pid"'
+--   :p6 = 2
+--   :p7 = 0
 
 --    5 | late = ts WHERE name = 'x' SORT BY first_observed DESC LIMIT 5
 -- late = ts (line 5)
@@ -88,17 +98,22 @@ JOIN entities e ON e.eid = v.eid
 LEFT JOIN observations o ON o.oid = v.oid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_ts)
-  AND json_extract(e.props, :p1) = :p2
+  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value = :p3) ELSE json_extract(
+    e.props,
+    :p1
+  ) = :p4 END
 ORDER BY o.first_observed IS NULL, o.first_observed DESC, v.rid
-LIMIT :p3
-OFFSET :p4;
+LIMIT :p5
+OFFSET :p6;
 -- params:
 --   :cid = 1
 --   :var_ts = 'ts'
+--   :p2 = '$."name"'
+--   :p3 = 'x'
 --   :p1 = '$."name"'
---   :p2 = 'x'
---   :p3 = 5
---   :p4 = 0
+--   :p4 = 'x'
+--   :p5 = 5
+--   :p6 = 0
 
 --    6 | ts2 = TIMESTAMPED(ts)
 -- ts2 = TIMESTAMPED(ts) (line 6)

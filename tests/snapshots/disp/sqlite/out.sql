@@ -120,15 +120,20 @@ FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND json_extract(e.props, :p2) > :p3
-ORDER BY json_extract(e.props, :p4) IS NULL, json_extract(e.props, :p4) ASC, v.rid;
+  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value > :p4) ELSE json_extract(
+    e.props,
+    :p2
+  ) > :p5 END
+ORDER BY json_extract(e.props, :p6) IS NULL, json_extract(e.props, :p6) ASC, v.rid;
 -- params:
 --   :p0 = '$."name"'
 --   :cid = 1
 --   :var_procs = 'procs'
+--   :p3 = '$."pid"'
+--   :p4 = 4
 --   :p2 = '$."pid"'
---   :p3 = 4
---   :p4 = '$."pid"'
+--   :p5 = 4
+--   :p6 = '$."pid"'
 
 --    5 | DISP procs ATTR hashes.'SHA-256', x_list[*], x_list[1]
 -- DISP procs (line 5)

@@ -94,14 +94,19 @@ JOIN contains c ON c.eid = v.eid
 JOIN observations o ON o.oid = c.oid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND json_extract(e.props, :p2) = :p3
+  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value = :p4) ELSE json_extract(
+    e.props,
+    :p2
+  ) = :p5 END
 ORDER BY o.first_observed IS NULL, o.first_observed ASC, v.rid;
 -- params:
 --   :p0 = '$."name"'
 --   :cid = 1
 --   :var_procs = 'procs'
+--   :p3 = '$."name"'
+--   :p4 = 'x'
 --   :p2 = '$."name"'
---   :p3 = 'x'
+--   :p5 = 'x'
 
 --    5 | ts = TIMESTAMPED(procs)
 -- ts = TIMESTAMPED(procs) (line 5)

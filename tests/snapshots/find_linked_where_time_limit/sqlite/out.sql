@@ -57,9 +57,13 @@ WHERE
       )
   )
   AND e.type = :p4
-  AND (json_extract(e.props, :p5) IS NOT NULL AND NOT (json_extract(e.props, :p5) LIKE :p6))
+  AND CASE json_type(e.props, :p6) WHEN 'array' THEN EXISTS (
+    SELECT 1
+    FROM json_each(e.props, :p6) l0
+    WHERE (l0.value IS NOT NULL AND NOT (l0.value LIKE :p7))
+  ) ELSE (json_extract(e.props, :p5) IS NOT NULL AND NOT (json_extract(e.props, :p5) LIKE :p8)) END
 ORDER BY e.eid
-LIMIT :p7;
+LIMIT :p9;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
@@ -67,9 +71,11 @@ LIMIT :p7;
 --   :p1 = '2024-12-02T00:00:00.000Z'
 --   :p2 = '2024-12-01T00:00:00.000Z'
 --   :p4 = 'ipv4-addr'
+--   :p6 = '$."value"'
+--   :p7 = '10.%'
 --   :p5 = '$."value"'
---   :p6 = '10.%'
---   :p7 = 5
+--   :p8 = '10.%'
+--   :p9 = 5
 
 --    4 | r3 = FIND file LOADED BY procs WHERE name LIKE '%.dll' LAST 3 DAYS LIMIT 10
 -- r3 = FIND file LOADED BY procs (line 4)
@@ -87,7 +93,10 @@ WHERE
       AND g.rel IN (:p3)
   )
   AND e.type = :p4
-  AND json_extract(e.props, :p5) LIKE :p6
+  AND CASE json_type(e.props, :p6) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p6) l0 WHERE l0.value LIKE :p7) ELSE json_extract(
+    e.props,
+    :p5
+  ) LIKE :p8 END
   AND EXISTS (
     SELECT 1
     FROM contains tc
@@ -103,17 +112,19 @@ WHERE
       )
   )
 ORDER BY e.eid
-LIMIT :p7;
+LIMIT :p9;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
 --   :p3 = 'binary_ref'
 --   :p4 = 'file'
+--   :p6 = '$."name"'
+--   :p7 = '%.dll'
 --   :p5 = '$."name"'
---   :p6 = '%.dll'
+--   :p8 = '%.dll'
 --   :p1 = '<now>'
 --   :p2 = '<now - 3 days>'
---   :p7 = 10
+--   :p9 = 10
 
 --    5 | r4 = FIND process CREATED procs WHERE x-oca-asset:hostname = 'h1'
 -- r4 = FIND process CREATED procs (line 5)
@@ -138,7 +149,10 @@ WHERE
     WHERE
       xc.eid = e.eid
       AND xo.etype = :p3
-      AND json_extract(x.props, :p4) = :p5
+      AND CASE json_type(x.props, :p5) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(x.props, :p5) l0 WHERE l0.value = :p6) ELSE json_extract(
+        x.props,
+        :p4
+      ) = :p7 END
   )
 ORDER BY e.eid;
 -- params:
@@ -147,5 +161,7 @@ ORDER BY e.eid;
 --   :p1 = 'parent_ref'
 --   :p2 = 'process'
 --   :p3 = 'x-oca-asset'
+--   :p5 = '$."hostname"'
+--   :p6 = 'h1'
 --   :p4 = '$."hostname"'
---   :p5 = 'h1'
+--   :p7 = 'h1'

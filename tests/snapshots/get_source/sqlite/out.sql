@@ -15,7 +15,10 @@ WHERE
   q.qid = :qid
   AND c.etype = :p1
   AND (
-    json_extract(e.props, :p2) = :p3
+    CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value = :p4) ELSE json_extract(
+      e.props,
+      :p2
+    ) = :p5 END
     AND EXISTS (
       SELECT 1
       FROM contains xc
@@ -24,19 +27,26 @@ WHERE
       WHERE
         xc.eid = e.eid
         AND xc.oid IN (SELECT oid FROM query_obs WHERE qid = :qid)
-        AND xo.etype = :p4
-        AND json_extract(x.props, :p5) = :p6
+        AND xo.etype = :p6
+        AND CASE json_type(x.props, :p8) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(x.props, :p8) l0 WHERE l0.value = :p9) ELSE json_extract(
+          x.props,
+          :p7
+        ) = :p10 END
     )
   )
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'process'
+--   :p3 = '$."name"'
+--   :p4 = 'cmd.exe'
 --   :p2 = '$."name"'
---   :p3 = 'cmd.exe'
---   :p4 = 'x-oca-asset'
---   :p5 = '$."hostname"'
---   :p6 = 'WindowsTarget'
+--   :p5 = 'cmd.exe'
+--   :p6 = 'x-oca-asset'
+--   :p8 = '$."hostname"'
+--   :p9 = 'WindowsTarget'
+--   :p7 = '$."hostname"'
+--   :p10 = 'WindowsTarget'
 
 --    4 | b = GET network-traffic WHERE dst_port = 443 LAST 2 HOURS
 -- b = GET network-traffic FROM (previous source) (line 4)
@@ -51,13 +61,18 @@ JOIN entities e ON e.eid = c.eid
 WHERE
   q.qid = :qid
   AND c.etype = :p1
-  AND json_extract(e.props, :p2) = :p3
+  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value = :p4) ELSE json_extract(
+    e.props,
+    :p2
+  ) = :p5 END
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'network-traffic'
+--   :p3 = '$."dst_port"'
+--   :p4 = 443
 --   :p2 = '$."dst_port"'
---   :p3 = 443
+--   :p5 = 443
 
 --    5 | c = GET file FROM stixshifter://splunk WHERE [file:hashes.'SHA-256' = 'abc' OR file:size > 1000]
 -- c = GET file FROM stixshifter://splunk (line 5)
@@ -72,15 +87,28 @@ JOIN entities e ON e.eid = c.eid
 WHERE
   q.qid = :qid
   AND c.etype = :p1
-  AND (json_extract(e.props, :p2) = :p3 OR json_extract(e.props, :p4) > :p5)
+  AND (
+    CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value = :p4) ELSE json_extract(
+      e.props,
+      :p2
+    ) = :p5 END
+    OR CASE json_type(e.props, :p7) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p7) l0 WHERE l0.value > :p8) ELSE json_extract(
+      e.props,
+      :p6
+    ) > :p9 END
+  )
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'file'
+--   :p3 = '$."hashes"."SHA-256"'
+--   :p4 = 'abc'
 --   :p2 = '$."hashes"."SHA-256"'
---   :p3 = 'abc'
---   :p4 = '$."size"'
---   :p5 = 1000
+--   :p5 = 'abc'
+--   :p7 = '$."size"'
+--   :p8 = 1000
+--   :p6 = '$."size"'
+--   :p9 = 1000
 
 --    6 | d = GET x-custom-thing FROM file:///tmp/bundle.json WHERE x_a IS NOT NULL
 -- d = GET x-custom-thing FROM file:///tmp/bundle.json (line 6)

@@ -48,16 +48,21 @@ WHERE
     JOIN entities r0 ON r0.eid = h0.dst
     WHERE
       h0.src = e.eid
-      AND h0.rel = :p4
-      AND json_extract(r0.props, :p2) IN (:p3)
+      AND h0.rel = :p6
+      AND CASE json_type(r0.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r0.props, :p3) l1 WHERE l1.value IN (:p4)) ELSE json_extract(
+        r0.props,
+        :p2
+      ) IN (:p5) END
   )
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'network-traffic'
---   :p4 = 'dst_ref'
+--   :p6 = 'dst_ref'
+--   :p3 = '$."value"'
+--   :p4 = '<values of ips.value>'
 --   :p2 = '$."value"'
---   :p3 = '<values of ips.value>'
+--   :p5 = '<values of ips.value>'
 
 --    3 | nt2 = GET network-traffic FROM nt WHERE dst_ref.value != ips.value AND src_port IN (ips.x_port, 80)
 -- values of ips.value, read before the statement runs (one value compares with =, several with IN)
@@ -96,24 +101,36 @@ WHERE
       JOIN entities r0 ON r0.eid = h0.dst
       WHERE
         h0.src = e.eid
-        AND h0.rel = :p3
-        AND (
+        AND h0.rel = :p5
+        AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (
+          SELECT 1
+          FROM json_each(r0.props, :p2) l1
+          WHERE (l1.value IS NOT NULL AND NOT (l1.value IN (:p3)))
+        ) ELSE (
           json_extract(r0.props, :p1) IS NOT NULL
-          AND NOT (json_extract(r0.props, :p1) IN (:p2))
-        )
+          AND NOT (json_extract(r0.props, :p1) IN (:p4))
+        ) END
     )
-    AND json_extract(e.props, :p4) IN (:p5, :p6)
+    AND CASE json_type(e.props, :p7) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p7) l0 WHERE l0.value IN (:p8, :p9)) ELSE json_extract(
+      e.props,
+      :p6
+    ) IN (:p10, :p11) END
   )
 ORDER BY v.rid;
 -- params:
 --   :cid = 1
 --   :var_nt = 'nt'
---   :p3 = 'dst_ref'
+--   :p5 = 'dst_ref'
+--   :p2 = '$."value"'
+--   :p3 = '<values of ips.value>'
 --   :p1 = '$."value"'
---   :p2 = '<values of ips.value>'
---   :p4 = '$."src_port"'
---   :p5 = '<values of ips.x_port>'
---   :p6 = 80
+--   :p4 = '<values of ips.value>'
+--   :p7 = '$."src_port"'
+--   :p8 = '<values of ips.x_port>'
+--   :p9 = 80
+--   :p6 = '$."src_port"'
+--   :p10 = '<values of ips.x_port>'
+--   :p11 = 80
 
 --    4 | nt3 = GET network-traffic FROM stixshifter://splunk WHERE dst_ref.value IN ips.value LAST 1 DAY
 -- values of ips.value, read before the statement runs (one value compares with =, several with IN)
@@ -145,13 +162,18 @@ WHERE
     JOIN entities r0 ON r0.eid = h0.dst
     WHERE
       h0.src = e.eid
-      AND h0.rel = :p4
-      AND json_extract(r0.props, :p2) IN (:p3)
+      AND h0.rel = :p6
+      AND CASE json_type(r0.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r0.props, :p3) l1 WHERE l1.value IN (:p4)) ELSE json_extract(
+        r0.props,
+        :p2
+      ) IN (:p5) END
   )
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'network-traffic'
---   :p4 = 'dst_ref'
+--   :p6 = 'dst_ref'
+--   :p3 = '$."value"'
+--   :p4 = '<values of ips.value>'
 --   :p2 = '$."value"'
---   :p3 = '<values of ips.value>'
+--   :p5 = '<values of ips.value>'

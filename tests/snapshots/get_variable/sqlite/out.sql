@@ -17,17 +17,22 @@ FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND json_extract(e.props, :p1) > :p2
+  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value > :p3) ELSE json_extract(
+    e.props,
+    :p1
+  ) > :p4 END
 ORDER BY v.rid
-LIMIT :p3
-OFFSET :p4;
+LIMIT :p5
+OFFSET :p6;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
+--   :p2 = '$."pid"'
+--   :p3 = 4
 --   :p1 = '$."pid"'
---   :p2 = 4
---   :p3 = 3
---   :p4 = 0
+--   :p4 = 4
+--   :p5 = 3
+--   :p6 = 0
 
 --    3 | b = GET process FROM procs WHERE name = 'x' START 2024-12-01T00:00:00Z STOP 2024-12-02T00:00:00Z
 -- b = GET process FROM procs (line 3)
@@ -38,13 +43,18 @@ FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND json_extract(e.props, :p1) = :p2
+  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value = :p3) ELSE json_extract(
+    e.props,
+    :p1
+  ) = :p4 END
 ORDER BY v.rid;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
+--   :p2 = '$."name"'
+--   :p3 = 'x'
 --   :p1 = '$."name"'
---   :p2 = 'x'
+--   :p4 = 'x'
 
 --    4 | c = GET file FROM procs WHERE name = 'x'
 -- c = GET file FROM procs (line 4)

@@ -21,27 +21,39 @@ WHERE
       JOIN entities r0 ON r0.eid = h0.dst
       WHERE
         h0.src = e.eid
-        AND h0.rel = :p4
-        AND (
+        AND h0.rel = :p6
+        AND CASE json_type(r0.props, :p3) WHEN 'array' THEN EXISTS (
+          SELECT 1
+          FROM json_each(r0.props, :p3) l1
+          WHERE (l1.value IS NOT NULL AND NOT (l1.value LIKE :p4))
+        ) ELSE (
           json_extract(r0.props, :p2) IS NOT NULL
-          AND NOT (json_extract(r0.props, :p2) LIKE :p3)
-        )
+          AND NOT (json_extract(r0.props, :p2) LIKE :p5)
+        ) END
     )
-    AND json_extract(e.props, :p5) IN (:p6, :p7)
-    AND EXISTS (SELECT 1 FROM json_each(e.props, :p8) j0 WHERE j0.value = :p9)
+    AND CASE json_type(e.props, :p8) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p8) l0 WHERE l0.value IN (:p9, :p10)) ELSE json_extract(
+      e.props,
+      :p7
+    ) IN (:p11, :p12) END
+    AND EXISTS (SELECT 1 FROM json_each(e.props, :p13) j0 WHERE j0.value = :p14)
   )
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'network-traffic'
---   :p4 = 'dst_ref'
+--   :p6 = 'dst_ref'
+--   :p3 = '$."value"'
+--   :p4 = '10.%'
 --   :p2 = '$."value"'
---   :p3 = '10.%'
---   :p5 = '$."dst_port"'
---   :p6 = 443
---   :p7 = '443'
---   :p8 = '$."protocols"'
---   :p9 = 'ip'
+--   :p5 = '10.%'
+--   :p8 = '$."dst_port"'
+--   :p9 = 443
+--   :p10 = '443'
+--   :p7 = '$."dst_port"'
+--   :p11 = 443
+--   :p12 = '443'
+--   :p13 = '$."protocols"'
+--   :p14 = 'ip'
 
 --    8 | APPLY docker://domainnamelookup ON nt
 -- APPLY docker://domainnamelookup ON nt (line 8)
@@ -110,15 +122,17 @@ WHERE
       AND c2.etype = :p1
   )
   AND e.type = :p2
-  AND NOT (json_extract(e.props, :p3) = :p4)
+  AND CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p4) l0 WHERE NOT (l0.value = :p5)) ELSE NOT (json_extract(e.props, :p3) = :p6) END
 ORDER BY e.eid;
 -- params:
 --   :cid = 1
 --   :var_nt = 'nt'
 --   :p1 = 'ipv4-addr'
 --   :p2 = 'ipv4-addr'
+--   :p4 = '$."value"'
+--   :p5 = '10.0.0.5'
 --   :p3 = '$."value"'
---   :p4 = '10.0.0.5'
+--   :p6 = '10.0.0.5'
 
 --   14 | procs = FIND process CREATED nt
 --   15 |         WHERE x-oca-asset:hostname = 'WindowsTarget'
@@ -144,7 +158,10 @@ WHERE
     WHERE
       xc.eid = e.eid
       AND xo.etype = :p3
-      AND json_extract(x.props, :p4) = :p5
+      AND CASE json_type(x.props, :p5) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(x.props, :p5) l0 WHERE l0.value = :p6) ELSE json_extract(
+        x.props,
+        :p4
+      ) = :p7 END
   )
 ORDER BY e.eid;
 -- params:
@@ -153,8 +170,10 @@ ORDER BY e.eid;
 --   :p1 = 'opened_connection_refs'
 --   :p2 = 'process'
 --   :p3 = 'x-oca-asset'
+--   :p5 = '$."hostname"'
+--   :p6 = 'WindowsTarget'
 --   :p4 = '$."hostname"'
---   :p5 = 'WindowsTarget'
+--   :p7 = 'WindowsTarget'
 
 --   16 | DISP procs ATTR x_original_file_name, command_line
 -- DISP procs (line 16)

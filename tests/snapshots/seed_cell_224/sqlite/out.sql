@@ -11,13 +11,18 @@ JOIN entities e ON e.eid = c.eid
 WHERE
   q.qid = :qid
   AND c.etype = :p1
-  AND json_extract(e.props, :p2) LIKE :p3
+  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value LIKE :p4) ELSE json_extract(
+    e.props,
+    :p2
+  ) LIKE :p5 END
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'process'
+--   :p3 = '$."command_line"'
+--   :p4 = '%StageDir%'
 --   :p2 = '$."command_line"'
---   :p3 = '%StageDir%'
+--   :p5 = '%StageDir%'
 
 --    4 | DISP procs_exfil ATTR pid, command_line
 -- DISP procs_exfil (line 4)

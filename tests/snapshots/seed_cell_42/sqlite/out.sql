@@ -19,8 +19,11 @@ WHERE
       JOIN entities r0 ON r0.eid = h0.dst
       WHERE
         h0.src = e.eid
-        AND h0.rel = :p4
-        AND sg_matches(:p3, json_extract(r0.props, :p2))
+        AND h0.rel = :p6
+        AND CASE json_type(r0.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r0.props, :p3) l1 WHERE sg_matches(:p4, l1.value)) ELSE sg_matches(
+          :p5,
+          json_extract(r0.props, :p2)
+        ) END
     )
     AND EXISTS (
       SELECT 1
@@ -28,20 +31,24 @@ WHERE
       JOIN entities r0 ON r0.eid = h0.dst
       WHERE
         h0.src = e.eid
-        AND h0.rel = :p7
-        AND NOT (json_extract(r0.props, :p5) = :p6)
+        AND h0.rel = :p11
+        AND CASE json_type(r0.props, :p8) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r0.props, :p8) l1 WHERE NOT (l1.value = :p9)) ELSE NOT (json_extract(r0.props, :p7) = :p10) END
     )
   )
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'process'
---   :p4 = 'binary_ref'
---   :p3 = '.+\\.(exe|dll|bat)$'
+--   :p6 = 'binary_ref'
+--   :p3 = '$."name"'
+--   :p4 = '.+\\.(exe|dll|bat)$'
+--   :p5 = '.+\\.(exe|dll|bat)$'
 --   :p2 = '$."name"'
---   :p7 = 'binary_ref'
---   :p5 = '$."name"'
---   :p6 = 'powershell.exe'
+--   :p11 = 'binary_ref'
+--   :p8 = '$."name"'
+--   :p9 = 'powershell.exe'
+--   :p7 = '$."name"'
+--   :p10 = 'powershell.exe'
 
 --    7 | APPLY docker://susp_scoring ON procs
 -- APPLY docker://susp_scoring ON procs (line 7)
@@ -70,13 +77,18 @@ FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND json_extract(e.props, :p1) > :p2
+  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value > :p3) ELSE json_extract(
+    e.props,
+    :p1
+  ) > :p4 END
 ORDER BY v.rid;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
+--   :p2 = '$."x_suspicious_score"'
+--   :p3 = 0.9
 --   :p1 = '$."x_suspicious_score"'
---   :p2 = 0.9
+--   :p4 = 0.9
 
 --   13 | DISP procs_sus ATTR name, command_line, x_suspicious_score
 -- DISP procs_sus (line 13)

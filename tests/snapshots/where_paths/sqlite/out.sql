@@ -24,8 +24,11 @@ WHERE
       JOIN entities r0 ON r0.eid = h0.dst
       WHERE
         h0.src = e.eid
-        AND h0.rel = :p3
-        AND json_extract(r0.props, :p1) = :p2
+        AND h0.rel = :p5
+        AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r0.props, :p2) l1 WHERE l1.value = :p3) ELSE json_extract(
+          r0.props,
+          :p1
+        ) = :p4 END
     )
     AND EXISTS (
       SELECT 1
@@ -33,15 +36,18 @@ WHERE
       JOIN entities r0 ON r0.eid = h0.dst
       WHERE
         h0.src = e.eid
-        AND h0.rel = :p7
+        AND h0.rel = :p11
         AND EXISTS (
           SELECT 1
           FROM edges h1
           JOIN entities r1 ON r1.eid = h1.dst
           WHERE
             h1.src = r0.eid
-            AND h1.rel = :p6
-            AND json_extract(r1.props, :p4) LIKE :p5
+            AND h1.rel = :p10
+            AND CASE json_type(r1.props, :p7) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r1.props, :p7) l2 WHERE l2.value LIKE :p8) ELSE json_extract(
+              r1.props,
+              :p6
+            ) LIKE :p9 END
         )
     )
   )
@@ -49,13 +55,17 @@ ORDER BY v.rid;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p3 = 'binary_ref'
+--   :p5 = 'binary_ref'
+--   :p2 = '$."name"'
+--   :p3 = 'cmd.exe'
 --   :p1 = '$."name"'
---   :p2 = 'cmd.exe'
---   :p7 = 'parent_ref'
---   :p6 = 'binary_ref'
---   :p4 = '$."name"'
---   :p5 = '%.exe'
+--   :p4 = 'cmd.exe'
+--   :p11 = 'parent_ref'
+--   :p10 = 'binary_ref'
+--   :p7 = '$."name"'
+--   :p8 = '%.exe'
+--   :p6 = '$."name"'
+--   :p9 = '%.exe'
 
 --    3 | b = procs WHERE binary_ref.name IS NULL OR binary_ref.hashes.'SHA-256' IS NOT NULL
 -- b = procs (line 3)
@@ -104,11 +114,14 @@ WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
   AND (
     EXISTS (SELECT 1 FROM json_each(e.props, :p1) j0 WHERE j0.value = :p2)
-    AND json_extract(e.props, :p3) = :p4
+    AND CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p4) l0 WHERE l0.value = :p5) ELSE json_extract(
+      e.props,
+      :p3
+    ) = :p6 END
     AND EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p6) j0
-      WHERE json_extract(j0.value, :p5) LIKE :p7
+      FROM json_each(e.props, :p8) j0
+      WHERE json_extract(j0.value, :p7) LIKE :p9
     )
   )
 ORDER BY v.rid;
@@ -117,11 +130,13 @@ ORDER BY v.rid;
 --   :var_procs = 'procs'
 --   :p1 = '$."x_tags"'
 --   :p2 = 'evil'
+--   :p4 = '$."x_list"[0]'
+--   :p5 = 'first'
 --   :p3 = '$."x_list"[0]'
---   :p4 = 'first'
---   :p6 = '$."x_objs"'
---   :p5 = '$."name"'
---   :p7 = 'a%'
+--   :p6 = 'first'
+--   :p8 = '$."x_objs"'
+--   :p7 = '$."name"'
+--   :p9 = 'a%'
 
 --    5 | d = procs WHERE opened_connection_refs.dst_ref.value NOT LIKE '10.%'
 -- d = procs (line 5)
@@ -137,28 +152,34 @@ WHERE
     JOIN entities r0 ON r0.eid = h0.dst
     WHERE
       h0.src = e.eid
-      AND h0.rel = :p4
+      AND h0.rel = :p6
       AND EXISTS (
         SELECT 1
         FROM edges h1
         JOIN entities r1 ON r1.eid = h1.dst
         WHERE
           h1.src = r0.eid
-          AND h1.rel = :p3
-          AND (
+          AND h1.rel = :p5
+          AND CASE json_type(r1.props, :p2) WHEN 'array' THEN EXISTS (
+            SELECT 1
+            FROM json_each(r1.props, :p2) l2
+            WHERE (l2.value IS NOT NULL AND NOT (l2.value LIKE :p3))
+          ) ELSE (
             json_extract(r1.props, :p1) IS NOT NULL
-            AND NOT (json_extract(r1.props, :p1) LIKE :p2)
-          )
+            AND NOT (json_extract(r1.props, :p1) LIKE :p4)
+          ) END
       )
   )
 ORDER BY v.rid;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p4 = 'opened_connection_refs'
---   :p3 = 'dst_ref'
+--   :p6 = 'opened_connection_refs'
+--   :p5 = 'dst_ref'
+--   :p2 = '$."value"'
+--   :p3 = '10.%'
 --   :p1 = '$."value"'
---   :p2 = '10.%'
+--   :p4 = '10.%'
 
 --    6 | e = procs WHERE id = 'process--1' AND type = 'process'
 -- e = procs (line 6)
@@ -193,7 +214,10 @@ WHERE
       WHERE
         xc.eid = e.eid
         AND xo.etype = :p1
-        AND json_extract(x.props, :p2) = :p3
+        AND CASE json_type(x.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(x.props, :p3) l0 WHERE l0.value = :p4) ELSE json_extract(
+          x.props,
+          :p2
+        ) = :p5 END
     )
     OR EXISTS (
       SELECT 1
@@ -202,8 +226,11 @@ WHERE
       JOIN entities x ON x.eid = xo.eid
       WHERE
         xc.eid = e.eid
-        AND xo.etype = :p4
-        AND json_extract(x.props, :p5) = :p6
+        AND xo.etype = :p6
+        AND CASE json_type(x.props, :p8) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(x.props, :p8) l0 WHERE l0.value = :p9) ELSE json_extract(
+          x.props,
+          :p7
+        ) = :p10 END
     )
   )
 ORDER BY v.rid;
@@ -211,8 +238,12 @@ ORDER BY v.rid;
 --   :cid = 1
 --   :var_procs = 'procs'
 --   :p1 = 'file'
+--   :p3 = '$."name"'
+--   :p4 = 'evil.exe'
 --   :p2 = '$."name"'
---   :p3 = 'evil.exe'
---   :p4 = 'user-account'
---   :p5 = '$."user_id"'
---   :p6 = 'root'
+--   :p5 = 'evil.exe'
+--   :p6 = 'user-account'
+--   :p8 = '$."user_id"'
+--   :p9 = 'root'
+--   :p7 = '$."user_id"'
+--   :p10 = 'root'

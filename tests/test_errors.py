@@ -1,0 +1,109 @@
+"""Bad input gives a clear error and loses nothing: syntax errors, unknown names, broken
+data sources, hostile strings."""
+from __future__ import annotations
+
+import pytest
+
+from bundles import bundle20, proc_obs, write
+from stixgraph.errors import HuntSemanticError, HuntSyntaxError, StixgraphError
+
+HOSTILE = ["' OR 1=1 --", 'say "hi"', "C:\\Windows\\System32\\", "naïve ☃ 日本", "a%b_c", "x'); DROP TABLE entities; --"]
+
+
+@pytest.fixture
+def hunt(make_session, tmp_path):
+    obs = [proc_obs(100 + i, "cmd.exe", cmd) for i, cmd in enumerate(HOSTILE)]
+    obs.append(proc_obs(200, "powershell.exe", "powershell -c whoami", dst="140.82.114.3"))
+    s = make_session()
+    s.uri = write(tmp_path / "b.json", bundle20(obs))
+    return s
+
+
+def counts(s):
+    db = s.store.db
+    return tuple(db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                 for t in ("entities", "edges", "observations", "contains", "variables", "var_rows"))
+
+
+def test_syntax_error_has_line_column_and_caret(hunt):
+    with pytest.raises(HuntSyntaxError) as e:
+        hunt.run("p = GET process FROM x WHERE name = 'a'\nq = FIND process CREATED BY\n")
+    assert e.value.line == 3 or e.value.line == 2
+    assert "^" in e.value.render()
+
+
+def test_unknown_variable_names_statement_and_line(hunt):
+    with pytest.raises(HuntSemanticError) as e:
+        hunt.run("\n\nx = FIND process CREATED nope")
+    assert e.value.line == 3
+    assert "nope" in str(e.value) and "FIND" in str(e.value) and ":3:" in str(e.value)
+
+
+def test_unknown_type_and_bad_relation(hunt):
+    hunt.run(f'p = GET process FROM "{hunt.uri}" WHERE name = \'cmd.exe\'')
+    with pytest.raises(HuntSemanticError, match="unknown entity type 'proces'"):
+        hunt.run("x = FIND proces CREATED p")
+    with pytest.raises(HuntSemanticError, match="not defined from process"):
+        hunt.run("x = FIND network-traffic CREATED p")
+    with pytest.raises(HuntSemanticError, match="unknown relation"):
+        hunt.run("x = FIND process BOUGHT p")
+
+
+def test_failed_statement_changes_nothing(hunt, tmp_path):
+    hunt.run(f'p = GET process FROM "{hunt.uri}" WHERE name = \'cmd.exe\'')
+    before = counts(hunt)
+    p_before = hunt.vars["p"]
+    bad = tmp_path / "trunc.json"
+    bad.write_text((tmp_path / "b.json").read_text()[:-200])
+    with pytest.raises(StixgraphError):
+        hunt.run(f'p = GET process FROM "file://{bad}" WHERE name LIKE \'%\'')
+    assert counts(hunt) == before
+    assert hunt.vars["p"] == p_before
+    with pytest.raises(StixgraphError):
+        hunt.run("p = FIND process CREATED nope")
+    assert counts(hunt) == before
+
+
+@pytest.mark.parametrize("content, what", [("not json at all", "non-JSON"),
+                                           ('{"type": "bundle", "objects": [', "truncated"),
+                                           ('[1, 2, 3]', "not STIX")])
+def test_bad_files_give_one_line_errors(hunt, tmp_path, content, what):
+    f = tmp_path / "bad.json"
+    f.write_text(content)
+    with pytest.raises(StixgraphError) as e:
+        hunt.run(f'p = GET process FROM "file://{f}" WHERE name = \'x\'')
+    msg = str(e.value)
+    assert "\n" not in msg and "bad.json" in msg, what
+
+
+def test_missing_file(hunt, tmp_path):
+    with pytest.raises(StixgraphError, match="nothere.json"):
+        hunt.run(f'p = GET process FROM "file://{tmp_path}/nothere.json" WHERE name = \'x\'')
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_values_match_literally(hunt, value):
+    lit = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    before = counts(hunt)
+    hunt.run(f'p = GET process FROM "{hunt.uri}" WHERE command_line = {lit}')
+    assert hunt.vars["p"].entities == 1
+    t = [d for d in hunt.run("DISP p ATTR command_line") if hasattr(d, "rows")][0]
+    assert t.rows == [[value]]
+    hunt.run(f"q = p WHERE command_line != {lit}")
+    assert hunt.vars["q"].entities == 0
+    assert counts(hunt)[:4] == before[:4] or before[0] == 0
+
+
+def test_reload_does_not_inflate_records(hunt):
+    hunt.run(f'p = GET process FROM "{hunt.uri}" WHERE name = \'cmd.exe\'')
+    first = hunt.vars["p"].records
+    for _ in range(3):
+        hunt.run(f'p = GET process FROM "{hunt.uri}" WHERE name = \'cmd.exe\'')
+    assert hunt.vars["p"].records == first == len(HOSTILE)
+
+
+def test_apply_is_not_available_yet(hunt):
+    hunt.run(f'p = GET process FROM "{hunt.uri}" WHERE name = \'cmd.exe\'')
+    with pytest.raises(HuntSemanticError, match="not available yet"):
+        hunt.run("APPLY docker://pinip ON p")
+    assert hunt.vars["p"].entities == len(HOSTILE)
