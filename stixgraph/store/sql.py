@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..errors import HuntSemanticError
+from ..stix.match import _numeric
 from ..relations import Hop
 
 # Columns that come from the observation of a records row (TIMESTAMPED/RECORDS/ADDOBSID).
@@ -350,17 +351,30 @@ def json_path(parts) -> str:
 
 
 def numeric(value):
-    """The number a numeric-looking string stands for, else None (``'443'`` → 443)."""
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            try:
-                f = float(value)
-            except ValueError:
-                return None
-            return f if f == f and abs(f) != float("inf") else None
-    return None
+    """The number a plain decimal string stands for (``'443'`` → 443), else None: the
+    matcher's rule (:func:`stixgraph.stix.match._numeric`)."""
+    return _numeric(value) if isinstance(value, str) else None
+
+
+def _is_number(v) -> bool:
+    return type(v) in (int, float)
+
+
+def _typed_cmp(p: Params, x: str, op: str, v) -> str:
+    """``x op v`` with the matcher's typing: numbers compare with numbers and with plain
+    numeric strings, strings with strings; anything else is false (NULL)."""
+    if isinstance(v, ir.Timestamp):
+        v = v.iso()
+    if _is_number(v):
+        return (f"(CASE WHEN typeof({x}) IN ('integer', 'real') THEN {x} {op} {p(v)} "
+                f"WHEN typeof({x}) = 'text' THEN sg_num({x}) {op} {p(v)} END)")
+    n = numeric(v)
+    if n is not None:
+        return (f"(CASE WHEN typeof({x}) IN ('integer', 'real') THEN {x} {op} {p(n)} "
+                f"WHEN typeof({x}) = 'text' THEN {x} {op} {p(v)} END)")
+    if isinstance(v, str):
+        return f"(typeof({x}) = 'text' AND {x} {op} {p(v)})"
+    return f"({x} {op} {p(v)})"
 
 
 def var_id(p: Params, name: str) -> str:
@@ -408,28 +422,17 @@ def _scalar_cond(p: Params, x: str, c: ir.Comparison) -> str:
     if op == "!=" and isinstance(v, tuple):
         op, neg = "IN", not neg
     if op in ("=", "!="):
-        n = numeric(v)
-        if n is not None:
-            sql = f"{x} IN ({p(n)}, {p(v)})"
-        else:
-            sql = f"{x} = {p(v)}"
+        sql = _typed_cmp(p, x, "=", v)
         if op == "!=":
             neg = not neg
-        return f"NOT ({sql})" if neg else sql
+        return f"({x} IS NOT NULL AND NOT {sql})" if neg else sql
     if op in ("<", "<=", ">", ">="):
-        n = numeric(v)
-        sql = f"{x} {op} {p(n if n is not None else v)}"
-        return f"NOT ({sql})" if neg else sql
+        sql = _typed_cmp(p, x, op, v)
+        return f"({x} IS NOT NULL AND NOT {sql})" if neg else sql
     if op == "IN":
         vals = v if isinstance(v, tuple) else (v,)
-        items = []
-        for item in vals:
-            items.append(p(item))
-            n = numeric(item)
-            if n is not None:
-                items.append(p(n))
-        sql = f"{x} IN ({', '.join(items) or 'NULL'})"
-        return f"({x} IS NOT NULL AND NOT ({sql}))" if neg else sql
+        sql = "(" + " OR ".join(_typed_cmp(p, x, "=", item) for item in vals) + ")" if vals else "0"
+        return f"({x} IS NOT NULL AND NOT {sql})" if neg else sql
     if op == "LIKE":
         sql = f"{x} LIKE {p(v)}"
     elif op == "MATCHES":

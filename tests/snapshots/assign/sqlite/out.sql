@@ -17,10 +17,11 @@ FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value = :p3) ELSE json_extract(
-    e.props,
-    :p1
-  ) = :p4 END
+  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+    SELECT 1
+    FROM json_each(e.props, :p2) l0
+    WHERE (typeof(l0.value) = 'text' AND l0.value = :p3)
+  ) ELSE (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) = :p4) END
 ORDER BY json_extract(e.props, :p5) IS NULL, json_extract(e.props, :p5) ASC, v.rid
 LIMIT :p6
 OFFSET :p7;
@@ -133,10 +134,14 @@ WHERE
     WHERE
       h0.src = e.eid
       AND h0.rel = :p5
-      AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r0.props, :p2) l1 WHERE l1.value = :p3) ELSE json_extract(
-        r0.props,
-        :p1
-      ) = :p4 END
+      AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (
+        SELECT 1
+        FROM json_each(r0.props, :p2) l1
+        WHERE (typeof(l1.value) = 'text' AND l1.value = :p3)
+      ) ELSE (
+        typeof(json_extract(r0.props, :p1)) = 'text'
+        AND json_extract(r0.props, :p1) = :p4
+      ) END
   )
 ORDER BY
   (

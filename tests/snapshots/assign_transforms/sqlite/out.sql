@@ -40,10 +40,11 @@ FROM (
   JOIN observations o ON o.oid = c.oid
   WHERE
     v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-    AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value > :p3) ELSE json_extract(
-      e.props,
-      :p1
-    ) > :p4 END
+    AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p2) l0
+      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p3 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p4 END)
+    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p1)) IN ('integer', 'real') THEN json_extract(e.props, :p1) > :p5 WHEN typeof(json_extract(e.props, :p1)) = 'text' THEN sg_num(json_extract(e.props, :p1)) > :p6 END) END
   ORDER BY o.first_observed, v.rid, c.oid
 );
 -- params:
@@ -51,8 +52,10 @@ FROM (
 --   :var_procs = 'procs'
 --   :p2 = '$."pid"'
 --   :p3 = 4
---   :p1 = '$."pid"'
 --   :p4 = 4
+--   :p1 = '$."pid"'
+--   :p5 = 4
+--   :p6 = 4
 
 --    4 | obs = ADDOBSID(procs) WHERE name = 'x' SORT BY pid LIMIT 2
 -- obs = ADDOBSID(procs) (line 4)
@@ -67,10 +70,11 @@ FROM (
   JOIN observations o ON o.oid = c.oid
   WHERE
     v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-    AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value = :p3) ELSE json_extract(
-      e.props,
-      :p1
-    ) = :p4 END
+    AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p2) l0
+      WHERE (typeof(l0.value) = 'text' AND l0.value = :p3)
+    ) ELSE (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) = :p4) END
   ORDER BY o.first_observed, v.rid, c.oid
 ) b
 JOIN entities e ON e.eid = b.eid
@@ -98,10 +102,11 @@ JOIN entities e ON e.eid = v.eid
 LEFT JOIN observations o ON o.oid = v.oid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_ts)
-  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value = :p3) ELSE json_extract(
-    e.props,
-    :p1
-  ) = :p4 END
+  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+    SELECT 1
+    FROM json_each(e.props, :p2) l0
+    WHERE (typeof(l0.value) = 'text' AND l0.value = :p3)
+  ) ELSE (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) = :p4) END
 ORDER BY o.first_observed IS NULL, o.first_observed DESC, v.rid
 LIMIT :p5
 OFFSET :p6;

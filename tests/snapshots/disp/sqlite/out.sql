@@ -120,20 +120,23 @@ FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value > :p4) ELSE json_extract(
-    e.props,
-    :p2
-  ) > :p5 END
-ORDER BY json_extract(e.props, :p6) IS NULL, json_extract(e.props, :p6) ASC, v.rid;
+  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (
+    SELECT 1
+    FROM json_each(e.props, :p3) l0
+    WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p4 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p5 END)
+  ) ELSE (CASE WHEN typeof(json_extract(e.props, :p2)) IN ('integer', 'real') THEN json_extract(e.props, :p2) > :p6 WHEN typeof(json_extract(e.props, :p2)) = 'text' THEN sg_num(json_extract(e.props, :p2)) > :p7 END) END
+ORDER BY json_extract(e.props, :p8) IS NULL, json_extract(e.props, :p8) ASC, v.rid;
 -- params:
 --   :p0 = '$."name"'
 --   :cid = 1
 --   :var_procs = 'procs'
 --   :p3 = '$."pid"'
 --   :p4 = 4
---   :p2 = '$."pid"'
 --   :p5 = 4
---   :p6 = '$."pid"'
+--   :p2 = '$."pid"'
+--   :p6 = 4
+--   :p7 = 4
+--   :p8 = '$."pid"'
 
 --    5 | DISP procs ATTR hashes.'SHA-256', x_list[*], x_list[1]
 -- DISP procs (line 5)

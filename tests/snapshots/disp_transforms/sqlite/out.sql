@@ -94,10 +94,11 @@ JOIN contains c ON c.eid = v.eid
 JOIN observations o ON o.oid = c.oid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value = :p4) ELSE json_extract(
-    e.props,
-    :p2
-  ) = :p5 END
+  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (
+    SELECT 1
+    FROM json_each(e.props, :p3) l0
+    WHERE (typeof(l0.value) = 'text' AND l0.value = :p4)
+  ) ELSE (typeof(json_extract(e.props, :p2)) = 'text' AND json_extract(e.props, :p2) = :p5) END
 ORDER BY o.first_observed IS NULL, o.first_observed ASC, v.rid;
 -- params:
 --   :p0 = '$."name"'

@@ -149,10 +149,11 @@ WHERE
     WHERE
       xc.eid = e.eid
       AND xo.etype = :p3
-      AND CASE json_type(x.props, :p5) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(x.props, :p5) l0 WHERE l0.value = :p6) ELSE json_extract(
-        x.props,
-        :p4
-      ) = :p7 END
+      AND CASE json_type(x.props, :p5) WHEN 'array' THEN EXISTS (
+        SELECT 1
+        FROM json_each(x.props, :p5) l0
+        WHERE (typeof(l0.value) = 'text' AND l0.value = :p6)
+      ) ELSE (typeof(json_extract(x.props, :p4)) = 'text' AND json_extract(x.props, :p4) = :p7) END
   )
 ORDER BY e.eid;
 -- params:

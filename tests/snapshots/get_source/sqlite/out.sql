@@ -15,10 +15,11 @@ WHERE
   q.qid = :qid
   AND c.etype = :p1
   AND (
-    CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value = :p4) ELSE json_extract(
-      e.props,
-      :p2
-    ) = :p5 END
+    CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p3) l0
+      WHERE (typeof(l0.value) = 'text' AND l0.value = :p4)
+    ) ELSE (typeof(json_extract(e.props, :p2)) = 'text' AND json_extract(e.props, :p2) = :p5) END
     AND EXISTS (
       SELECT 1
       FROM contains xc
@@ -28,10 +29,14 @@ WHERE
         xc.eid = e.eid
         AND xc.oid IN (SELECT oid FROM query_obs WHERE qid = :qid)
         AND xo.etype = :p6
-        AND CASE json_type(x.props, :p8) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(x.props, :p8) l0 WHERE l0.value = :p9) ELSE json_extract(
-          x.props,
-          :p7
-        ) = :p10 END
+        AND CASE json_type(x.props, :p8) WHEN 'array' THEN EXISTS (
+          SELECT 1
+          FROM json_each(x.props, :p8) l0
+          WHERE (typeof(l0.value) = 'text' AND l0.value = :p9)
+        ) ELSE (
+          typeof(json_extract(x.props, :p7)) = 'text'
+          AND json_extract(x.props, :p7) = :p10
+        ) END
     )
   )
 ORDER BY e.eid;
@@ -61,18 +66,21 @@ JOIN entities e ON e.eid = c.eid
 WHERE
   q.qid = :qid
   AND c.etype = :p1
-  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value = :p4) ELSE json_extract(
-    e.props,
-    :p2
-  ) = :p5 END
+  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (
+    SELECT 1
+    FROM json_each(e.props, :p3) l0
+    WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value = :p4 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) = :p5 END)
+  ) ELSE (CASE WHEN typeof(json_extract(e.props, :p2)) IN ('integer', 'real') THEN json_extract(e.props, :p2) = :p6 WHEN typeof(json_extract(e.props, :p2)) = 'text' THEN sg_num(json_extract(e.props, :p2)) = :p7 END) END
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'network-traffic'
 --   :p3 = '$."dst_port"'
 --   :p4 = 443
---   :p2 = '$."dst_port"'
 --   :p5 = 443
+--   :p2 = '$."dst_port"'
+--   :p6 = 443
+--   :p7 = 443
 
 --    5 | c = GET file FROM stixshifter://splunk WHERE [file:hashes.'SHA-256' = 'abc' OR file:size > 1000]
 -- c = GET file FROM stixshifter://splunk (line 5)
@@ -88,14 +96,16 @@ WHERE
   q.qid = :qid
   AND c.etype = :p1
   AND (
-    CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value = :p4) ELSE json_extract(
-      e.props,
-      :p2
-    ) = :p5 END
-    OR CASE json_type(e.props, :p7) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p7) l0 WHERE l0.value > :p8) ELSE json_extract(
-      e.props,
-      :p6
-    ) > :p9 END
+    CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p3) l0
+      WHERE (typeof(l0.value) = 'text' AND l0.value = :p4)
+    ) ELSE (typeof(json_extract(e.props, :p2)) = 'text' AND json_extract(e.props, :p2) = :p5) END
+    OR CASE json_type(e.props, :p7) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p7) l0
+      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p8 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p9 END)
+    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p6)) IN ('integer', 'real') THEN json_extract(e.props, :p6) > :p10 WHEN typeof(json_extract(e.props, :p6)) = 'text' THEN sg_num(json_extract(e.props, :p6)) > :p11 END) END
   )
 ORDER BY e.eid;
 -- params:
@@ -107,8 +117,10 @@ ORDER BY e.eid;
 --   :p5 = 'abc'
 --   :p7 = '$."size"'
 --   :p8 = 1000
---   :p6 = '$."size"'
 --   :p9 = 1000
+--   :p6 = '$."size"'
+--   :p10 = 1000
+--   :p11 = 1000
 
 --    6 | d = GET x-custom-thing FROM file:///tmp/bundle.json WHERE x_a IS NOT NULL
 -- d = GET x-custom-thing FROM file:///tmp/bundle.json (line 6)

@@ -49,10 +49,11 @@ WHERE
     WHERE
       h0.src = e.eid
       AND h0.rel = :p6
-      AND CASE json_type(r0.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r0.props, :p3) l1 WHERE l1.value IN (:p4)) ELSE json_extract(
-        r0.props,
-        :p2
-      ) IN (:p5) END
+      AND CASE json_type(r0.props, :p3) WHEN 'array' THEN EXISTS (
+        SELECT 1
+        FROM json_each(r0.props, :p3) l1
+        WHERE ((typeof(l1.value) = 'text' AND l1.value = :p4))
+      ) ELSE ((typeof(json_extract(r0.props, :p2)) = 'text' AND json_extract(r0.props, :p2) = :p5)) END
   )
 ORDER BY e.eid;
 -- params:
@@ -105,16 +106,23 @@ WHERE
         AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (
           SELECT 1
           FROM json_each(r0.props, :p2) l1
-          WHERE (l1.value IS NOT NULL AND NOT (l1.value IN (:p3)))
+          WHERE (l1.value IS NOT NULL AND NOT ((typeof(l1.value) = 'text' AND l1.value = :p3)))
         ) ELSE (
           json_extract(r0.props, :p1) IS NOT NULL
-          AND NOT (json_extract(r0.props, :p1) IN (:p4))
+          AND NOT ((typeof(json_extract(r0.props, :p1)) = 'text' AND json_extract(r0.props, :p1) = :p4))
         ) END
     )
-    AND CASE json_type(e.props, :p7) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p7) l0 WHERE l0.value IN (:p8, :p9)) ELSE json_extract(
-      e.props,
-      :p6
-    ) IN (:p10, :p11) END
+    AND CASE json_type(e.props, :p7) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p7) l0
+      WHERE (
+        (typeof(l0.value) = 'text' AND l0.value = :p8)
+        OR (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value = :p9 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) = :p10 END)
+      )
+    ) ELSE (
+      (typeof(json_extract(e.props, :p6)) = 'text' AND json_extract(e.props, :p6) = :p11)
+      OR (CASE WHEN typeof(json_extract(e.props, :p6)) IN ('integer', 'real') THEN json_extract(e.props, :p6) = :p12 WHEN typeof(json_extract(e.props, :p6)) = 'text' THEN sg_num(json_extract(e.props, :p6)) = :p13 END)
+    ) END
   )
 ORDER BY v.rid;
 -- params:
@@ -128,9 +136,11 @@ ORDER BY v.rid;
 --   :p7 = '$."src_port"'
 --   :p8 = '<values of ips.x_port>'
 --   :p9 = 80
+--   :p10 = 80
 --   :p6 = '$."src_port"'
---   :p10 = '<values of ips.x_port>'
---   :p11 = 80
+--   :p11 = '<values of ips.x_port>'
+--   :p12 = 80
+--   :p13 = 80
 
 --    4 | nt3 = GET network-traffic FROM stixshifter://splunk WHERE dst_ref.value IN ips.value LAST 1 DAY
 -- values of ips.value, read before the statement runs (one value compares with =, several with IN)
@@ -163,10 +173,11 @@ WHERE
     WHERE
       h0.src = e.eid
       AND h0.rel = :p6
-      AND CASE json_type(r0.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r0.props, :p3) l1 WHERE l1.value IN (:p4)) ELSE json_extract(
-        r0.props,
-        :p2
-      ) IN (:p5) END
+      AND CASE json_type(r0.props, :p3) WHEN 'array' THEN EXISTS (
+        SELECT 1
+        FROM json_each(r0.props, :p3) l1
+        WHERE ((typeof(l1.value) = 'text' AND l1.value = :p4))
+      ) ELSE ((typeof(json_extract(r0.props, :p2)) = 'text' AND json_extract(r0.props, :p2) = :p5)) END
   )
 ORDER BY e.eid;
 -- params:

@@ -31,11 +31,16 @@ WHERE
           AND NOT (json_extract(r0.props, :p2) LIKE :p5)
         ) END
     )
-    AND CASE json_type(e.props, :p8) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p8) l0 WHERE l0.value IN (:p9, :p10)) ELSE json_extract(
-      e.props,
-      :p7
-    ) IN (:p11, :p12) END
-    AND EXISTS (SELECT 1 FROM json_each(e.props, :p13) j0 WHERE j0.value = :p14)
+    AND CASE json_type(e.props, :p8) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p8) l0
+      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value = :p9 WHEN typeof(l0.value) = 'text' THEN l0.value = :p10 END)
+    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p7)) IN ('integer', 'real') THEN json_extract(e.props, :p7) = :p11 WHEN typeof(json_extract(e.props, :p7)) = 'text' THEN json_extract(e.props, :p7) = :p12 END) END
+    AND EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p13) j0
+      WHERE (typeof(j0.value) = 'text' AND j0.value = :p14)
+    )
   )
 ORDER BY e.eid;
 -- params:
@@ -122,7 +127,14 @@ WHERE
       AND c2.etype = :p1
   )
   AND e.type = :p2
-  AND CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p4) l0 WHERE NOT (l0.value = :p5)) ELSE NOT (json_extract(e.props, :p3) = :p6) END
+  AND CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (
+    SELECT 1
+    FROM json_each(e.props, :p4) l0
+    WHERE (l0.value IS NOT NULL AND NOT (typeof(l0.value) = 'text' AND l0.value = :p5))
+  ) ELSE (
+    json_extract(e.props, :p3) IS NOT NULL
+    AND NOT (typeof(json_extract(e.props, :p3)) = 'text' AND json_extract(e.props, :p3) = :p6)
+  ) END
 ORDER BY e.eid;
 -- params:
 --   :cid = 1
@@ -158,10 +170,11 @@ WHERE
     WHERE
       xc.eid = e.eid
       AND xo.etype = :p3
-      AND CASE json_type(x.props, :p5) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(x.props, :p5) l0 WHERE l0.value = :p6) ELSE json_extract(
-        x.props,
-        :p4
-      ) = :p7 END
+      AND CASE json_type(x.props, :p5) WHEN 'array' THEN EXISTS (
+        SELECT 1
+        FROM json_each(x.props, :p5) l0
+        WHERE (typeof(l0.value) = 'text' AND l0.value = :p6)
+      ) ELSE (typeof(json_extract(x.props, :p4)) = 'text' AND json_extract(x.props, :p4) = :p7) END
   )
 ORDER BY e.eid;
 -- params:

@@ -32,7 +32,17 @@ WHERE
       WHERE
         h0.src = e.eid
         AND h0.rel = :p11
-        AND CASE json_type(r0.props, :p8) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r0.props, :p8) l1 WHERE NOT (l1.value = :p9)) ELSE NOT (json_extract(r0.props, :p7) = :p10) END
+        AND CASE json_type(r0.props, :p8) WHEN 'array' THEN EXISTS (
+          SELECT 1
+          FROM json_each(r0.props, :p8) l1
+          WHERE (l1.value IS NOT NULL AND NOT (typeof(l1.value) = 'text' AND l1.value = :p9))
+        ) ELSE (
+          json_extract(r0.props, :p7) IS NOT NULL
+          AND NOT (
+            typeof(json_extract(r0.props, :p7)) = 'text'
+            AND json_extract(r0.props, :p7) = :p10
+          )
+        ) END
     )
   )
 ORDER BY e.eid;
@@ -77,18 +87,21 @@ FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value > :p3) ELSE json_extract(
-    e.props,
-    :p1
-  ) > :p4 END
+  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+    SELECT 1
+    FROM json_each(e.props, :p2) l0
+    WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p3 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p4 END)
+  ) ELSE (CASE WHEN typeof(json_extract(e.props, :p1)) IN ('integer', 'real') THEN json_extract(e.props, :p1) > :p5 WHEN typeof(json_extract(e.props, :p1)) = 'text' THEN sg_num(json_extract(e.props, :p1)) > :p6 END) END
 ORDER BY v.rid;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
 --   :p2 = '$."x_suspicious_score"'
 --   :p3 = 0.9
---   :p1 = '$."x_suspicious_score"'
 --   :p4 = 0.9
+--   :p1 = '$."x_suspicious_score"'
+--   :p5 = 0.9
+--   :p6 = 0.9
 
 --   13 | DISP procs_sus ATTR name, command_line, x_suspicious_score
 -- DISP procs_sus (line 13)

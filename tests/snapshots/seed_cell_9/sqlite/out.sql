@@ -15,10 +15,11 @@ WHERE
   q.qid = :qid
   AND c.etype = :p1
   AND (
-    CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value = :p4) ELSE json_extract(
-      e.props,
-      :p2
-    ) = :p5 END
+    CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p3) l0
+      WHERE (typeof(l0.value) = 'text' AND l0.value = :p4)
+    ) ELSE (typeof(json_extract(e.props, :p2)) = 'text' AND json_extract(e.props, :p2) = :p5) END
     AND (
       CASE json_type(e.props, :p7) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p7) l0 WHERE l0.value LIKE :p8) ELSE json_extract(
         e.props,

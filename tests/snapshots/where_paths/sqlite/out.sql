@@ -25,10 +25,14 @@ WHERE
       WHERE
         h0.src = e.eid
         AND h0.rel = :p5
-        AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r0.props, :p2) l1 WHERE l1.value = :p3) ELSE json_extract(
-          r0.props,
-          :p1
-        ) = :p4 END
+        AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (
+          SELECT 1
+          FROM json_each(r0.props, :p2) l1
+          WHERE (typeof(l1.value) = 'text' AND l1.value = :p3)
+        ) ELSE (
+          typeof(json_extract(r0.props, :p1)) = 'text'
+          AND json_extract(r0.props, :p1) = :p4
+        ) END
     )
     AND EXISTS (
       SELECT 1
@@ -113,11 +117,16 @@ JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
   AND (
-    EXISTS (SELECT 1 FROM json_each(e.props, :p1) j0 WHERE j0.value = :p2)
-    AND CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p4) l0 WHERE l0.value = :p5) ELSE json_extract(
-      e.props,
-      :p3
-    ) = :p6 END
+    EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p1) j0
+      WHERE (typeof(j0.value) = 'text' AND j0.value = :p2)
+    )
+    AND CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p4) l0
+      WHERE (typeof(l0.value) = 'text' AND l0.value = :p5)
+    ) ELSE (typeof(json_extract(e.props, :p3)) = 'text' AND json_extract(e.props, :p3) = :p6) END
     AND EXISTS (
       SELECT 1
       FROM json_each(e.props, :p8) j0
@@ -189,7 +198,7 @@ FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND (e.id = :p1 AND e.type = :p2)
+  AND ((typeof(e.id) = 'text' AND e.id = :p1) AND (typeof(e.type) = 'text' AND e.type = :p2))
 ORDER BY v.rid;
 -- params:
 --   :cid = 1
@@ -214,10 +223,14 @@ WHERE
       WHERE
         xc.eid = e.eid
         AND xo.etype = :p1
-        AND CASE json_type(x.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(x.props, :p3) l0 WHERE l0.value = :p4) ELSE json_extract(
-          x.props,
-          :p2
-        ) = :p5 END
+        AND CASE json_type(x.props, :p3) WHEN 'array' THEN EXISTS (
+          SELECT 1
+          FROM json_each(x.props, :p3) l0
+          WHERE (typeof(l0.value) = 'text' AND l0.value = :p4)
+        ) ELSE (
+          typeof(json_extract(x.props, :p2)) = 'text'
+          AND json_extract(x.props, :p2) = :p5
+        ) END
     )
     OR EXISTS (
       SELECT 1
@@ -227,10 +240,14 @@ WHERE
       WHERE
         xc.eid = e.eid
         AND xo.etype = :p6
-        AND CASE json_type(x.props, :p8) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(x.props, :p8) l0 WHERE l0.value = :p9) ELSE json_extract(
-          x.props,
-          :p7
-        ) = :p10 END
+        AND CASE json_type(x.props, :p8) WHEN 'array' THEN EXISTS (
+          SELECT 1
+          FROM json_each(x.props, :p8) l0
+          WHERE (typeof(l0.value) = 'text' AND l0.value = :p9)
+        ) ELSE (
+          typeof(json_extract(x.props, :p7)) = 'text'
+          AND json_extract(x.props, :p7) = :p10
+        ) END
     )
   )
 ORDER BY v.rid;

@@ -18,27 +18,42 @@ JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
   AND (
-    CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value = :p3) ELSE json_extract(
-      e.props,
-      :p1
-    ) = :p4 END
-    AND CASE json_type(e.props, :p6) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p6) l0 WHERE NOT (l0.value IN (:p7, :p8))) ELSE NOT (json_extract(e.props, :p5) IN (:p9, :p10)) END
-    AND CASE json_type(e.props, :p12) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p12) l0 WHERE l0.value < :p13) ELSE json_extract(
-      e.props,
-      :p11
-    ) < :p14 END
-    AND CASE json_type(e.props, :p16) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p16) l0 WHERE l0.value <= :p17) ELSE json_extract(
-      e.props,
-      :p15
-    ) <= :p18 END
-    AND CASE json_type(e.props, :p20) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p20) l0 WHERE l0.value > :p21) ELSE json_extract(
-      e.props,
-      :p19
-    ) > :p22 END
-    AND CASE json_type(e.props, :p24) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p24) l0 WHERE l0.value >= :p25) ELSE json_extract(
-      e.props,
-      :p23
-    ) >= :p26 END
+    CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p2) l0
+      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value = :p3 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) = :p4 END)
+    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p1)) IN ('integer', 'real') THEN json_extract(e.props, :p1) = :p5 WHEN typeof(json_extract(e.props, :p1)) = 'text' THEN sg_num(json_extract(e.props, :p1)) = :p6 END) END
+    AND CASE json_type(e.props, :p8) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p8) l0
+      WHERE (
+        l0.value IS NOT NULL
+        AND NOT (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value = :p9 WHEN typeof(l0.value) = 'text' THEN l0.value = :p10 END)
+      )
+    ) ELSE (
+      json_extract(e.props, :p7) IS NOT NULL
+      AND NOT (CASE WHEN typeof(json_extract(e.props, :p7)) IN ('integer', 'real') THEN json_extract(e.props, :p7) = :p11 WHEN typeof(json_extract(e.props, :p7)) = 'text' THEN json_extract(e.props, :p7) = :p12 END)
+    ) END
+    AND CASE json_type(e.props, :p14) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p14) l0
+      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value < :p15 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) < :p16 END)
+    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p13)) IN ('integer', 'real') THEN json_extract(e.props, :p13) < :p17 WHEN typeof(json_extract(e.props, :p13)) = 'text' THEN sg_num(json_extract(e.props, :p13)) < :p18 END) END
+    AND CASE json_type(e.props, :p20) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p20) l0
+      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value <= :p21 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) <= :p22 END)
+    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p19)) IN ('integer', 'real') THEN json_extract(e.props, :p19) <= :p23 WHEN typeof(json_extract(e.props, :p19)) = 'text' THEN sg_num(json_extract(e.props, :p19)) <= :p24 END) END
+    AND CASE json_type(e.props, :p26) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p26) l0
+      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p27 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p28 END)
+    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p25)) IN ('integer', 'real') THEN json_extract(e.props, :p25) > :p29 WHEN typeof(json_extract(e.props, :p25)) = 'text' THEN sg_num(json_extract(e.props, :p25)) > :p30 END) END
+    AND CASE json_type(e.props, :p32) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p32) l0
+      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value >= :p33 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) >= :p34 END)
+    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p31)) IN ('integer', 'real') THEN json_extract(e.props, :p31) >= :p35 WHEN typeof(json_extract(e.props, :p31)) = 'text' THEN sg_num(json_extract(e.props, :p31)) >= :p36 END) END
   )
 ORDER BY v.rid;
 -- params:
@@ -46,30 +61,40 @@ ORDER BY v.rid;
 --   :var_procs = 'procs'
 --   :p2 = '$."pid"'
 --   :p3 = 4
---   :p1 = '$."pid"'
 --   :p4 = 4
---   :p6 = '$."pid"'
---   :p7 = 8
---   :p8 = '8'
---   :p5 = '$."pid"'
+--   :p1 = '$."pid"'
+--   :p5 = 4
+--   :p6 = 4
+--   :p8 = '$."pid"'
 --   :p9 = 8
 --   :p10 = '8'
---   :p12 = '$."pid"'
---   :p13 = 10
---   :p11 = '$."pid"'
---   :p14 = 10
---   :p16 = '$."pid"'
---   :p17 = 10.5
---   :p15 = '$."pid"'
---   :p18 = 10.5
+--   :p7 = '$."pid"'
+--   :p11 = 8
+--   :p12 = '8'
+--   :p14 = '$."pid"'
+--   :p15 = 10
+--   :p16 = 10
+--   :p13 = '$."pid"'
+--   :p17 = 10
+--   :p18 = 10
 --   :p20 = '$."pid"'
---   :p21 = -1
+--   :p21 = 10.5
+--   :p22 = 10.5
 --   :p19 = '$."pid"'
---   :p22 = -1
---   :p24 = '$."pid"'
---   :p25 = 0
---   :p23 = '$."pid"'
---   :p26 = 0
+--   :p23 = 10.5
+--   :p24 = 10.5
+--   :p26 = '$."pid"'
+--   :p27 = -1
+--   :p28 = -1
+--   :p25 = '$."pid"'
+--   :p29 = -1
+--   :p30 = -1
+--   :p32 = '$."pid"'
+--   :p33 = 0
+--   :p34 = 0
+--   :p31 = '$."pid"'
+--   :p35 = 0
+--   :p36 = 0
 
 --    3 | b = procs WHERE name IN ('a', 'b', 3) OR name NOT IN ['c'] OR name LIKE 'cmd%' OR name NOT LIKE '%.dll'
 -- b = procs (line 3)
@@ -80,29 +105,38 @@ JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
   AND (
-    CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value IN (:p3, :p4, :p5)) ELSE json_extract(
-      e.props,
-      :p1
-    ) IN (:p6, :p7, :p8) END
-    OR CASE json_type(e.props, :p10) WHEN 'array' THEN EXISTS (
+    CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p10) l0
-      WHERE (l0.value IS NOT NULL AND NOT (l0.value IN (:p11)))
+      FROM json_each(e.props, :p2) l0
+      WHERE (
+        (typeof(l0.value) = 'text' AND l0.value = :p3)
+        OR (typeof(l0.value) = 'text' AND l0.value = :p4)
+        OR (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value = :p5 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) = :p6 END)
+      )
     ) ELSE (
-      json_extract(e.props, :p9) IS NOT NULL
-      AND NOT (json_extract(e.props, :p9) IN (:p12))
+      (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) = :p7)
+      OR (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) = :p8)
+      OR (CASE WHEN typeof(json_extract(e.props, :p1)) IN ('integer', 'real') THEN json_extract(e.props, :p1) = :p9 WHEN typeof(json_extract(e.props, :p1)) = 'text' THEN sg_num(json_extract(e.props, :p1)) = :p10 END)
     ) END
-    OR CASE json_type(e.props, :p14) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p14) l0 WHERE l0.value LIKE :p15) ELSE json_extract(
-      e.props,
-      :p13
-    ) LIKE :p16 END
-    OR CASE json_type(e.props, :p18) WHEN 'array' THEN EXISTS (
+    OR CASE json_type(e.props, :p12) WHEN 'array' THEN EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p18) l0
-      WHERE (l0.value IS NOT NULL AND NOT (l0.value LIKE :p19))
+      FROM json_each(e.props, :p12) l0
+      WHERE (l0.value IS NOT NULL AND NOT ((typeof(l0.value) = 'text' AND l0.value = :p13)))
     ) ELSE (
-      json_extract(e.props, :p17) IS NOT NULL
-      AND NOT (json_extract(e.props, :p17) LIKE :p20)
+      json_extract(e.props, :p11) IS NOT NULL
+      AND NOT ((typeof(json_extract(e.props, :p11)) = 'text' AND json_extract(e.props, :p11) = :p14))
+    ) END
+    OR CASE json_type(e.props, :p16) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p16) l0 WHERE l0.value LIKE :p17) ELSE json_extract(
+      e.props,
+      :p15
+    ) LIKE :p18 END
+    OR CASE json_type(e.props, :p20) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p20) l0
+      WHERE (l0.value IS NOT NULL AND NOT (l0.value LIKE :p21))
+    ) ELSE (
+      json_extract(e.props, :p19) IS NOT NULL
+      AND NOT (json_extract(e.props, :p19) LIKE :p22)
     ) END
   )
 ORDER BY v.rid;
@@ -113,22 +147,24 @@ ORDER BY v.rid;
 --   :p3 = 'a'
 --   :p4 = 'b'
 --   :p5 = 3
+--   :p6 = 3
 --   :p1 = '$."name"'
---   :p6 = 'a'
---   :p7 = 'b'
---   :p8 = 3
---   :p10 = '$."name"'
---   :p11 = 'c'
---   :p9 = '$."name"'
---   :p12 = 'c'
---   :p14 = '$."name"'
---   :p15 = 'cmd%'
---   :p13 = '$."name"'
---   :p16 = 'cmd%'
---   :p18 = '$."name"'
---   :p19 = '%.dll'
---   :p17 = '$."name"'
---   :p20 = '%.dll'
+--   :p7 = 'a'
+--   :p8 = 'b'
+--   :p9 = 3
+--   :p10 = 3
+--   :p12 = '$."name"'
+--   :p13 = 'c'
+--   :p11 = '$."name"'
+--   :p14 = 'c'
+--   :p16 = '$."name"'
+--   :p17 = 'cmd%'
+--   :p15 = '$."name"'
+--   :p18 = 'cmd%'
+--   :p20 = '$."name"'
+--   :p21 = '%.dll'
+--   :p19 = '$."name"'
+--   :p22 = '%.dll'
 
 --    4 | c = procs WHERE command_line MATCHES r'\bnet(stat)?\b' OR command_line NOT MATCHES '^x'
 -- c = procs (line 4)
@@ -211,14 +247,8 @@ WHERE
   AND (
     json_extract(e.props, :p1) IS NULL
     OR json_extract(e.props, :p2) IS NOT NULL
-    OR CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p4) l0 WHERE l0.value = :p5) ELSE json_extract(
-      e.props,
-      :p3
-    ) = :p6 END
-    OR CASE json_type(e.props, :p8) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p8) l0 WHERE l0.value = :p9) ELSE json_extract(
-      e.props,
-      :p7
-    ) = :p10 END
+    OR CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p4) l0 WHERE (l0.value = :p5)) ELSE (json_extract(e.props, :p3) = :p6) END
+    OR CASE json_type(e.props, :p8) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p8) l0 WHERE (l0.value = :p9)) ELSE (json_extract(e.props, :p7) = :p10) END
   )
 ORDER BY v.rid;
 -- params:
@@ -244,14 +274,16 @@ JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
   AND (
-    CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value > :p3) ELSE json_extract(
-      e.props,
-      :p1
-    ) > :p4 END
-    AND CASE json_type(e.props, :p6) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p6) l0 WHERE l0.value <= :p7) ELSE json_extract(
-      e.props,
-      :p5
-    ) <= :p8 END
+    CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p2) l0
+      WHERE (typeof(l0.value) = 'text' AND l0.value > :p3)
+    ) ELSE (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) > :p4) END
+    AND CASE json_type(e.props, :p6) WHEN 'array' THEN EXISTS (
+      SELECT 1
+      FROM json_each(e.props, :p6) l0
+      WHERE (typeof(l0.value) = 'text' AND l0.value <= :p7)
+    ) ELSE (typeof(json_extract(e.props, :p5)) = 'text' AND json_extract(e.props, :p5) <= :p8) END
   )
 ORDER BY v.rid;
 -- params:
