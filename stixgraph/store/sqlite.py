@@ -184,6 +184,7 @@ class SQLiteStore(GraphStore):
         self.db.create_function("sg_matches", 2, _matches, deterministic=True)
         self.db.create_function("sg_in_subnet", 2, _in_subnet, deterministic=True)
         self.db.create_function("sg_bin_time", 2, _bin_time, deterministic=True)
+        self.db.create_function("sg_num", 1, S.numeric, deterministic=True)
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         self.collection = collection
         self.db.execute("INSERT OR IGNORE INTO collections(name) VALUES (?)", (collection,))
