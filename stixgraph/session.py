@@ -90,6 +90,7 @@ class Session:
         self.progress = progress
         self.last_source: str | None = None
         self.filename = "<hunt>"
+        self.underscore: str | None = None  # what ``_`` names (Kestrel: the last variable made)
         self.vars = VariableView(self.store)
 
     # -- running -------------------------------------------------------------
@@ -123,9 +124,10 @@ class Session:
 
     def execute(self, stmt: ir.Statement) -> list:
         """Run one statement atomically; returns its displays."""
+        stmt = self._read_underscore(stmt)
         try:
             with self.store.atomic():
-                return self._dispatch(stmt)
+                out = self._dispatch(stmt)
         except HuntSemanticError as e:
             if e.line is None:
                 raise type(e)(e.message, statement=stmt.kind if stmt.kind != "ASSIGN" else "assignment",
@@ -135,6 +137,26 @@ class Session:
             msg = str(e)
             raise HuntSemanticError(msg, statement=stmt.kind, line=stmt.pos.line,
                                     filename=self.filename) from e
+        if stmt.output:
+            self.underscore = stmt.output
+        return out
+
+    def _read_underscore(self, stmt: ir.Statement) -> ir.Statement:
+        """Kestrel's ``_``: the variable the last statement created (or ``_`` itself)."""
+        target = self.underscore
+        if target in (None, "_") or "_" not in stmt.inputs + ((getattr(stmt, "source", None),)
+                                                              if isinstance(stmt, ir.Get) else ()):
+            return stmt
+        swap = (lambda v: target if v == "_" else v)
+        if isinstance(stmt, ir.Get):
+            return _replace(stmt, source=swap(stmt.source))
+        if isinstance(stmt, (ir.Assign, ir.Disp)):
+            return _replace(stmt, expr=_replace(stmt.expr, var=target))
+        if isinstance(stmt, (ir.Merge, ir.Apply)):
+            return _replace(stmt, vars=tuple(swap(v) for v in stmt.vars))
+        if isinstance(stmt, ir.Join):
+            return _replace(stmt, left=swap(stmt.left), right=swap(stmt.right))
+        return _replace(stmt, var=swap(stmt.var))
 
     def _dispatch(self, stmt):
         handler = getattr(self, "_do_" + type(stmt).__name__.lower())
