@@ -131,3 +131,70 @@ def test_1k_network_by_source(k1k):
     assert k1k.vars["p"].entities == 1
     k1k.run("p100 = FIND process CREATED conns LIMIT 100")
     assert k1k.vars["p100"].entities == 100
+
+
+# -- deliberate differences on doctored-1k: process identity ---------------------------------
+
+def _processes(path):
+    import json
+
+    bundle = json.loads(path.read_text())
+    for od in bundle["objects"]:
+        if od["type"] == "observed-data":
+            for obj in od["objects"].values():
+                if obj["type"] == "process":
+                    yield od, obj
+
+
+def test_difference_process_identity_merges_records(k1k):
+    """Kestrel v1 gives every process record without x_unique_id a random id, so #(ENTITIES)
+    equals #(RECORDS) (svchost.exe → 704, pid > 0 → 1000, command_line IS NULL → 948).
+    stixgraph identifies such a process by pid + creation time (+ host when known), so the same
+    process seen in several observations is one entity; #(RECORDS) keeps Kestrel's counts."""
+    path = shared_file("kestrel", "doctored-1k.json")
+    procs = list(_processes(path))
+    svchost = {(p["pid"], p.get("created")) if p.get("created") else id(p)
+               for _, p in procs if p["name"] == "svchost.exe"}
+    get(k1k, "sv", "process", "name = 'svchost.exe'")
+    assert k1k.vars["sv"].records == 704
+    assert k1k.vars["sv"].entities == len(svchost) < 704
+    get(k1k, "cmd", "process", "name = 'cmd.exe'")
+    assert (k1k.vars["cmd"].entities, k1k.vars["cmd"].records) == (14, 14)
+    get(k1k, "all", "process", "[process:pid > 0]")
+    assert k1k.vars["all"].records == 1000
+    k1k.run("x = all WHERE pid = 1380\nnocmd = all WHERE command_line IS NULL")
+    assert k1k.vars["x"].records == 106
+    assert k1k.vars["nocmd"].records == 948
+
+
+def test_1k_linked_and_created_by(k1k):
+    get(k1k, "sv", "process", "name = 'svchost.exe'")
+    k1k.run("ips = FIND ipv4-addr LINKED sv")
+    assert k1k.vars["ips"].entities == 14
+    get(k1k, "pl", "process", "name LIKE '%'")
+    k1k.run("n = FIND network-traffic CREATED BY pl")
+    assert k1k.vars["n"].entities == 853
+
+
+def test_1k_var_attr_reference(k1k):
+    get(k1k, "all", "process", "[process:pid > 0]")
+    k1k.run('ref = NEW process [{"pid": 4, "name": "System"}, {"pid": 1380, "name": "svchost.exe"}]\n'
+            "x = all WHERE pid IN (ref.pid, 9240, 10020)")
+    assert k1k.vars["x"].records == 257
+
+
+def test_difference_find_created_counts_process_identities(k1k):
+    """Kestrel v1 reports 471 processes for FIND process CREATED conns (127.0.0.1 traffic) with
+    its random per-record process ids and its whole-table search.  stixgraph's answer is the
+    distinct processes (by its identity rule) that opened one of those connections, counted
+    here straight from the bundle."""
+    path = shared_file("kestrel", "doctored-1k.json")
+    expected = set()
+    for od, p in _processes(path):
+        for ref in p.get("opened_connection_refs", []):
+            nt = od["objects"][ref]
+            if od["objects"].get(nt.get("src_ref"), {}).get("value") == "127.0.0.1":
+                expected.add((p["pid"], p.get("created")) if p.get("created") else id(p))
+    get(k1k, "conns", "network-traffic", "network-traffic:src_ref.value = '127.0.0.1'")
+    k1k.run("p = FIND process CREATED conns")
+    assert k1k.vars["p"].entities == len(expected)
