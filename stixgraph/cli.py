@@ -1,0 +1,461 @@
+"""The ``stixgraph`` command: a thin skin over the library (:class:`stixgraph.session.Session`,
+the graph store and :mod:`stixgraph.output`).
+
+Common options (``--store``, ``--output``...) are accepted before or after the command name:
+``stixgraph --store h.db hunt h.hf`` and ``stixgraph hunt h.hf --store h.db`` are the same.
+Exit codes: 0 ok, 1 a user-facing error (one line on stderr), 2 bad usage, 70 internal error.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+import traceback
+from collections import defaultdict
+from datetime import datetime, timezone
+
+import click
+import orjson
+
+from .display import Message, Table
+from .errors import HuntSyntaxError, StixgraphError, StoreError
+from .output import FORMATS, Renderer, label
+
+INTERNAL_ERROR = 70
+
+
+# -- common options ---------------------------------------------------------------------
+def _parse_now(value: str) -> datetime:
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 timestamp "
+                                 f"(e.g. 2024-12-20T00:00:00Z)") from None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _parse_source(value: str) -> tuple[str, str]:
+    name, sep, uri = value.partition("=")
+    if not sep or not name or not uri:
+        raise click.BadParameter(f"{value!r}: expected NAME=URI (e.g. splunk=/tmp/caldera.json)")
+    if "://" not in uri:  # a plain path is a bundle file
+        uri = "file://" + os.path.abspath(uri)
+    return name, uri
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value):
+    """Keep a common option in the root context's settings (a later value wins)."""
+    if value in (None, False, ()):
+        return
+    opts = ctx.find_root().ensure_object(dict)
+    if param.name == "source":
+        opts.setdefault("source", {}).update(_parse_source(v) for v in value)
+    elif param.name == "now":
+        opts["now"] = _parse_now(value)
+    else:
+        opts[param.name] = value
+
+
+def common(f):
+    for opt in reversed(_COMMON):
+        f = opt(f)
+    return f
+
+
+def _settings(ctx: click.Context) -> dict:
+    return ctx.find_root().ensure_object(dict)
+
+
+def _opt(*decls, **kw):
+    return click.option(*decls, expose_value=False, callback=_remember, **kw)
+
+
+_COMMON = [
+    _opt("--store", metavar="PATH",
+         help="Graph store: an SQLite file or :memory: (default: $STIXGRAPH_STORE, else "
+              "~/.local/share/stixgraph/store.db)."),
+    _opt("--output", type=click.Choice(FORMATS), help="Output format (default: table)."),
+    _opt("--full", is_flag=True, help="Show long values whole (wrapped) instead of cut."),
+    _opt("--now", metavar="TIMESTAMP", help="Pin the clock (for LAST n DAYS), e.g. 2024-12-20T00:00:00Z."),
+    _opt("--source", metavar="NAME=URI", multiple=True,
+         help="Map a data-source profile or URI to another URI, e.g. splunk=/tmp/caldera.json "
+              "(repeatable)."),
+    _opt("--debug", is_flag=True, help="Show tracebacks."),
+]
+
+
+def guarded(f):
+    """Run a command body: StixgraphError → one line on stderr, exit 1; anything else →
+    'internal error' (traceback with --debug), exit 70."""
+
+    @click.pass_context
+    @functools.wraps(f)
+    def run(ctx, *args, **kw):
+        debug = _settings(ctx).get("debug", False)
+        try:
+            return f(ctx, *args, **kw)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except StixgraphError as e:
+            if debug:
+                traceback.print_exc()
+            msg = e.render() if isinstance(e, HuntSyntaxError) else str(e)
+            click.echo(f"stixgraph: {msg}", err=True)
+            ctx.exit(1)
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
+        except Exception as e:  # a bug: say so in one line
+            if debug:
+                traceback.print_exc()
+            else:
+                first = (str(e).splitlines() or [""])[0]
+                click.echo(f"stixgraph: internal error: {type(e).__name__}: {first}; run with "
+                           f"--debug for the traceback", err=True)
+            ctx.exit(INTERNAL_ERROR)
+
+    return run
+
+
+def _session(ctx: click.Context, progress=None):
+    from .session import Session
+
+    opts = _settings(ctx)
+    spec = opts.get("store")
+    try:
+        s = Session(spec, now=opts.get("now"), sources=opts.get("source"), progress=progress)
+    except StoreError as e:
+        msg = str(e)
+        raise StoreError(msg if msg.startswith("store") else f"store {msg}") from e
+    except OSError as e:
+        raise StoreError(f"store {spec}: {e.strerror or e}") from e
+    ctx.call_on_close(s.store.close)
+    return s
+
+
+def _renderer(ctx: click.Context) -> Renderer:
+    opts = _settings(ctx)
+    return Renderer(sys.stdout, opts.get("output", "table"), full=opts.get("full", False),
+                    err=sys.stderr)
+
+
+def _json_line(obj) -> None:
+    sys.stdout.write(orjson.dumps(obj, default=str).decode() + "\n")
+
+
+class _Progress:
+    """'GET uri: n MB read' on stderr, redrawn at most 5 times a second."""
+
+    def __init__(self):
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, uri: str, nbytes: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= 0.2:
+            self.last = now
+            self.shown = True
+            sys.stderr.write(f"\rGET {uri}: {nbytes / 1e6:.1f} MB read\033[K")
+            sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+# -- commands -----------------------------------------------------------------------------
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@common
+@click.version_option(package_name="stixgraph")
+def main():
+    """Run Kestrel v1 hunts over a STIX 2.1 graph."""
+
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@common
+@guarded
+def hunt(ctx, file):
+    """Run the hunt in FILE ('-' for stdin), printing each statement's output as it comes."""
+    from .lang import parse
+
+    progress = _Progress() if sys.stderr.isatty() else None
+    session = _session(ctx, progress)
+    out = _renderer(ctx)
+    text, filename = file.read(), file.name
+    # TODO(lead): a Session.iter_run(text, filename) generator would replace this loop.
+    session.filename = filename
+    statements = parse(text, filename).statements
+    t0 = time.perf_counter()
+    assigned: list[str] = []
+    for stmt in statements:
+        try:
+            displays = session.execute(stmt)
+        finally:
+            if progress:
+                progress.clear()
+        for d in displays:
+            out.write(d)
+        if stmt.output and stmt.output != "_":
+            if stmt.output in assigned:
+                assigned.remove(stmt.output)
+            assigned.append(stmt.output)
+    if assigned:
+        out.write(session.summary(assigned, time.perf_counter() - t0))
+
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--backend", type=click.Choice(["sqlite"]), default="sqlite", show_default=True,
+              help="The backend whose queries to show.")
+@common
+@guarded
+def explain(ctx, file, backend):
+    """Show the queries each statement of FILE compiles to (nothing runs)."""
+    session = _session(ctx)
+    as_json = _settings(ctx).get("output") == "json"
+    for stmt, queries in session.explain(file.read(), file.name):
+        if as_json:
+            _json_line({"statement": stmt.pos.line, "text": stmt.pos.text, "queries": [
+                {"purpose": getattr(q, "purpose", ""), "query": getattr(q, "sql", str(q)),
+                 "params": getattr(q, "params", {})} for q in queries]})
+            continue
+        for i, line in enumerate(stmt.pos.text.splitlines()):
+            click.echo(f"-- {stmt.pos.line + i:>4} | {line}")
+        for q in queries:
+            click.echo(q.render() if hasattr(q, "render") else str(q))
+        if not queries:
+            click.echo("-- (no query)")
+        click.echo()
+
+
+@main.command("vars")
+@common
+@guarded
+def vars_(ctx):
+    """List the variables kept in the store."""
+    session = _session(ctx)
+    rows = [[v.name, v.type, v.entities, v.records, v.command, v.line]
+            for v in session.store.variables()]
+    out = _renderer(ctx)
+    if rows:
+        out.write(Table(0, ["VARIABLE", "TYPE", "#(ENTITIES)", "#(RECORDS)", "COMMAND", "LINE"], rows))
+    else:
+        out.write(Message(0, f"no variables in the store ({session.store.collection})", "info"))
+
+
+@main.command()
+@click.argument("var")
+@click.option("--attr", metavar="A,B", help="Attributes to show, comma-separated.")
+@click.option("--limit", type=click.IntRange(min=0), help="At most N rows.")
+@common
+@guarded
+def disp(ctx, var, attr, limit):
+    """Show stored variable VAR (DISP VAR [ATTR ...] [LIMIT N])."""
+    from .lang import parse
+
+    session = _session(ctx)
+    if session.store.var(var) is None:
+        known = ", ".join(v.name for v in session.store.variables()) or "none"
+        raise StixgraphError(f"no variable {var!r} in the store (known: {known})")
+    text = f"DISP {var}" + (f" ATTR {attr}" if attr else "") + (
+        f" LIMIT {limit}" if limit is not None else "")
+    out = _renderer(ctx)
+    for stmt in parse(text, "<disp>").statements:
+        out.write_all(session.execute(stmt))
+
+
+# -- graph ------------------------------------------------------------------------------------
+@main.group()
+@common
+def graph():
+    """Walk the stored STIX graph (objects and their *_ref edges)."""
+
+
+@graph.command()
+@click.argument("stix_id")
+@click.option("--relation", metavar="REF", help="Follow only this reference (e.g. parent_ref).")
+@click.option("--direction", type=click.Choice(["in", "out", "any"]), default="any",
+              show_default=True)
+@click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True)
+@common
+@guarded
+def neighbors(ctx, stix_id, relation, direction, depth):
+    """Objects within DEPTH edges of STIX_ID, and the edges walked."""
+    store = _session(ctx).store
+    objs, edges = store.neighbors(stix_id, relation, direction, depth)
+    if _settings(ctx).get("output") == "json":
+        _json_line({"objects": objs, "edges": [{"source": s, "relation": r, "target": d}
+                                               for s, r, d in edges]})
+        return
+    out = _renderer(ctx)
+    out.write(Table(0, ["#", "id", "type", "label"],
+                    [[i, o["id"], o["type"], label(o)] for i, o in enumerate(objs, 1)],
+                    title="objects"))
+    if out.fmt == "table":  # ids are too long for three columns: refer to the objects by #
+        num = {o["id"]: f"#{i} {label(o)}".rstrip() for i, o in enumerate(objs, 1)}
+        edges = [(num[s], r, num[d]) for s, r, d in edges]
+    out.write(Table(0, ["source", "relation", "target"], [list(e) for e in edges], title="edges"))
+
+
+@graph.command()
+@click.argument("process_id")
+@click.option("--depth", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Generations to follow up and down.")
+@common
+@guarded
+def tree(ctx, process_id, depth):
+    """The process tree around PROCESS_ID: its ancestors and descendants (parent_ref)."""
+    store = _session(ctx).store
+    up_objs, up = store.neighbors(process_id, "parent_ref", "out", depth)
+    down_objs, down = store.neighbors(process_id, "parent_ref", "in", depth)
+    objs = {o["id"]: o for o in up_objs + down_objs}
+    if objs[process_id].get("type") != "process":
+        raise StixgraphError(f"{process_id} is a {objs[process_id].get('type')}, not a process")
+    parent = {s: d for s, _, d in sorted(up)}
+    root = process_id
+    while root in parent and parent[root] != process_id:
+        root = parent[root]
+    children = defaultdict(list)
+    for s, _, d in sorted(up) + sorted(down):
+        if s not in children[d]:
+            children[d].append(s)
+    chain = {process_id}
+    node = process_id
+    while node in parent:
+        node = parent[node]
+        chain.add(node)
+
+    def kids(n):  # above the target, only the line of ancestors
+        return [c for c in children.get(n, []) if n not in chain or n == process_id or c in chain]
+
+    if _settings(ctx).get("output") == "json":
+        def tojson(n, seen):
+            o = objs[n]
+            return {"id": n, "pid": o.get("pid"), "name": o.get("name"),
+                    "command_line": o.get("command_line"),
+                    "children": [tojson(c, seen | {c}) for c in kids(n) if c not in seen]}
+        _json_line(tojson(root, {root}))
+        return
+    opts = _settings(ctx)
+    width = None if opts.get("full") else _renderer(ctx).width
+
+    def show(n, prefix, connector, rest, seen):
+        o = objs[n]
+        mark = "* " if n == process_id else ""
+        pid = o.get("pid", "?")
+        text = f"{mark}{pid} {o.get('name') or ''}  {o.get('command_line') or ''}".rstrip()
+        line = prefix + connector + text
+        if width and len(line) > width:
+            line = line[:width - 1] + "…"
+        click.echo(line)
+        ks = [c for c in kids(n) if c not in seen]
+        for i, c in enumerate(ks):
+            last = i == len(ks) - 1
+            show(c, prefix + rest, "└─ " if last else "├─ ", "   " if last else "│  ", seen | {c})
+
+    show(root, "", "", "", {root})
+
+
+@graph.command()
+@click.argument("source_id")
+@click.argument("target_id")
+@click.option("--depth", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Edges walked from each end (paths up to twice this long).")
+@common
+@guarded
+def path(ctx, source_id, target_id, depth):
+    """The shortest chain of references between two objects (edges in either direction)."""
+    import networkx as nx
+
+    store = _session(ctx).store
+    objs_a, edges_a = store.neighbors(source_id, None, "any", depth)
+    objs_b, edges_b = store.neighbors(target_id, None, "any", depth)
+    objs = {o["id"]: o for o in objs_a + objs_b}
+    g = nx.Graph()
+    g.add_nodes_from(objs)
+    for s, r, d in sorted(set(edges_a) | set(edges_b)):
+        if not g.has_edge(s, d):
+            g.add_edge(s, d, edge=(s, r, d))
+    try:
+        ids = nx.shortest_path(g, source_id, target_id)
+    except nx.NetworkXNoPath:
+        ids = None
+    as_json = _settings(ctx).get("output") == "json"
+    if ids is None:
+        if as_json:
+            _json_line({"path": None, "edges": []})
+        else:
+            click.echo(f"no path between {source_id} and {target_id} within {depth} edges of "
+                       f"each (try a larger --depth)")
+        ctx.exit(1)
+    steps = [g.edges[a, b]["edge"] for a, b in zip(ids, ids[1:])]
+    if as_json:
+        _json_line({"path": [{"id": i, "type": objs[i]["type"], "label": label(objs[i])} for i in ids],
+                    "edges": [{"source": s, "relation": r, "target": d} for s, r, d in steps]})
+        return
+
+    def name(i):
+        lab = label(objs[i])
+        return f"{i} ({lab})" if lab else i
+
+    click.echo(name(ids[0]))
+    for (s, r, d), nxt in zip(steps, ids[1:]):
+        arrow = f"-[{r}]->" if s != nxt else f"<-[{r}]-"
+        click.echo(f"  {arrow} {name(nxt)}")
+
+
+@graph.command()
+@click.argument("variable")
+@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "json"]), default="graphml",
+              show_default=True)
+@click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Edges walked out from the variable's entities.")
+@click.option("-o", "--out", "dest", type=click.File("w", encoding="utf-8", lazy=True),
+              default="-", help="Write here (default: stdout).")
+@common
+@guarded
+def export(ctx, variable, fmt, depth, dest):
+    """Export VARIABLE's entities and their neighbourhood as a graph file."""
+    import networkx as nx
+
+    store = _session(ctx).store
+    objs, edges = store.var_subgraph(variable, depth)
+    g = to_digraph(objs, edges)
+    if fmt == "json":
+        dest.write(orjson.dumps(nx.node_link_data(g, edges="edges"), default=str).decode() + "\n")
+    else:
+        gen = nx.generate_graphml if fmt == "graphml" else nx.generate_gexf
+        for line in gen(g):
+            dest.write(line + "\n")
+
+
+def to_digraph(objs: list[dict], edges: list[tuple[str, str, str]]):
+    """A networkx DiGraph: nodes are STIX ids with their scalar properties (plus ``label``),
+    edges carry ``relationship_type`` (the *_ref name; several are comma-joined)."""
+    import networkx as nx
+
+    types = defaultdict(set)
+    for o in objs:
+        for k, v in o.items():
+            if isinstance(v, (str, int, float, bool)):
+                types[k].add(type(v))
+    g = nx.DiGraph()
+    for o in objs:  # an attribute with mixed types becomes a string everywhere (GraphML keys)
+        attrs = {k: (v if len(types[k]) == 1 else str(v)) for k, v in o.items()
+                 if k != "id" and isinstance(v, (str, int, float, bool))}
+        attrs.setdefault("label", label(o) or o["id"])
+        g.add_node(o["id"], **attrs)
+    for s, r, d in edges:
+        if g.has_edge(s, d):
+            g.edges[s, d]["relationship_type"] += "," + r
+        else:
+            g.add_edge(s, d, relationship_type=r)
+    return g
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
