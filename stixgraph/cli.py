@@ -180,31 +180,21 @@ def main():
 @guarded
 def hunt(ctx, file):
     """Run the hunt in FILE ('-' for stdin), printing each statement's output as it comes."""
-    from .lang import parse
 
     progress = _Progress() if sys.stderr.isatty() else None
     session = _session(ctx, progress)
     out = _renderer(ctx)
     text, filename = file.read(), file.name
-    # TODO(lead): a Session.iter_run(text, filename) generator would replace this loop.
-    session.filename = filename
-    statements = parse(text, filename).statements
-    t0 = time.perf_counter()
-    assigned: list[str] = []
-    for stmt in statements:
+    displays = session.iter_run(text, filename)
+    while True:
         try:
-            displays = session.execute(stmt)
+            d = next(displays)
+        except StopIteration:
+            break
         finally:
             if progress:
                 progress.clear()
-        for d in displays:
-            out.write(d)
-        if stmt.output and stmt.output != "_":
-            if stmt.output in assigned:
-                assigned.remove(stmt.output)
-            assigned.append(stmt.output)
-    if assigned:
-        out.write(session.summary(assigned, time.perf_counter() - t0))
+        out.write(d)
 
 
 @main.command()

@@ -97,22 +97,24 @@ class Session:
     def run(self, text: str, filename: str = "<hunt>") -> list:
         """Run a hunt block; returns its displays followed by the block's summary.  Stops at
         the first failing statement (raising its error; earlier statements stay done)."""
+        return list(self.iter_run(text, filename))
+
+    def iter_run(self, text: str, filename: str = "<hunt>"):
+        """Like :meth:`run`, yielding each display as soon as its statement has run."""
         from .lang import parse
 
         self.filename = filename
         hunt = parse(text, filename)
         t0 = time.perf_counter()
-        out: list = []
         assigned: list[str] = []
         for stmt in hunt.statements:
-            out.extend(self.execute(stmt))
+            yield from self.execute(stmt)
             if stmt.output and stmt.output != "_":
                 if stmt.output in assigned:
                     assigned.remove(stmt.output)
                 assigned.append(stmt.output)
         if assigned:
-            out.append(self.summary(assigned, time.perf_counter() - t0))
-        return out
+            yield self.summary(assigned, time.perf_counter() - t0)
 
     def summary(self, names: list[str], seconds: float = 0.0) -> Summary:
         rows = []
@@ -283,9 +285,8 @@ class Session:
         info = self.store.get_from_query(stmt.out, stmt.etype, qid, where,
                                          self._birth(stmt, "GET", source=uri, cached=True))
         self.last_source = uri
-        if info.entities == 0 and stmt.etype not in self.store.entity_types():
-            return [Message(stmt.pos.line, f'unknown entity type "{stmt.etype}": no such objects '
-                                           f'in {uri}')]
+        if info.entities == 0:
+            return [Message(stmt.pos.line, f"no {stmt.etype} in {uri} matches this GET")]
         return []
 
     def _do_find(self, stmt: ir.Find):

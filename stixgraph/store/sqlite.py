@@ -32,7 +32,6 @@ import orjson
 from .. import ir
 from ..display import Table
 from ..errors import HuntSemanticError, StoreError
-from ..relations import Hop
 from ..stix.model import Observation
 from . import sql as S
 from .base import Birth, GraphStore, VarInfo
@@ -168,6 +167,8 @@ class SQLiteStore(GraphStore):
         if self.path != ":memory:":
             p = Path(self.path)
             p.parent.mkdir(parents=True, exist_ok=True)
+            if p.is_dir():
+                raise StoreError(f"{p}: is a directory, not a store file")
             if p.exists() and p.stat().st_size and not _looks_like_sqlite(p):
                 raise StoreError(f"{p}: not a stixgraph store (not an SQLite file)")
         try:
