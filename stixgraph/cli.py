@@ -216,7 +216,7 @@ def explain(ctx, file, backend):
         for i, line in enumerate(stmt.pos.text.splitlines()):
             click.echo(f"-- {stmt.pos.line + i:>4} | {line}")
         for q in queries:
-            click.echo(q.render() if hasattr(q, "render") else str(q))
+            click.echo(q.render(pretty=True) if hasattr(q, "render") else str(q))
         if not queries:
             click.echo("-- (no query)")
         click.echo()

@@ -322,14 +322,19 @@ class Params:
     def __init__(self, prefix: str = "p"):
         self.values: dict = {}
         self.prefix = prefix
+        self._seen: dict = {}  # (type, value) -> name: one parameter per distinct value
 
     def __call__(self, value) -> str:
         if isinstance(value, ir.Timestamp):
             value = value.iso()
         elif isinstance(value, bool):
             value = int(value)
+        key = (type(value), value)
+        if key in self._seen:
+            return ":" + self._seen[key]
         name = f"{self.prefix}{len(self.values)}"
         self.values[name] = value
+        self._seen[key] = name
         return ":" + name
 
     def named(self, name: str, value) -> str:

@@ -17,24 +17,22 @@ FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+  AND CASE json_type(e.props, :p1) WHEN 'array' THEN EXISTS (
     SELECT 1
-    FROM json_each(e.props, :p2) l0
-    WHERE (typeof(l0.value) = 'text' AND l0.value = :p3)
-  ) ELSE (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) = :p4) END
-ORDER BY json_extract(e.props, :p5) IS NULL, json_extract(e.props, :p5) ASC, v.rid
-LIMIT :p6
-OFFSET :p7;
+    FROM json_each(e.props, :p1) l0
+    WHERE (typeof(l0.value) = 'text' AND l0.value = :p2)
+  ) ELSE (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) = :p2) END
+ORDER BY json_extract(e.props, :p3) IS NULL, json_extract(e.props, :p3) ASC, v.rid
+LIMIT :p4
+OFFSET :p5;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p2 = '$."name"'
---   :p3 = 'cmd.exe'
 --   :p1 = '$."name"'
---   :p4 = 'cmd.exe'
---   :p5 = '$."pid"'
---   :p6 = 5
---   :p7 = 2
+--   :p2 = 'cmd.exe'
+--   :p3 = '$."pid"'
+--   :p4 = 5
+--   :p5 = 2
 
 --    3 | b = procs OFFSET 3
 -- b = procs (line 3)
@@ -96,12 +94,12 @@ SELECT
   json_extract(e.props, :p0),
   json_extract(e.props, :p1),
   (
-    SELECT json_extract(t0.props, :p2)
+    SELECT json_extract(t0.props, :p0)
     FROM edges g0
     JOIN entities t0 ON t0.eid = g0.dst
     WHERE
       g0.src = e.eid
-      AND g0.rel = :p3
+      AND g0.rel = :p2
     ORDER BY t0.eid
     LIMIT 1
   )
@@ -114,8 +112,7 @@ ORDER BY v.rid;
 -- params:
 --   :p0 = '$."name"'
 --   :p1 = '$."pid"'
---   :p2 = '$."name"'
---   :p3 = 'binary_ref'
+--   :p2 = 'binary_ref'
 --   :cid = 1
 --   :var_d = 'd'
 
@@ -133,34 +130,34 @@ WHERE
     JOIN entities r0 ON r0.eid = h0.dst
     WHERE
       h0.src = e.eid
-      AND h0.rel = :p5
-      AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (
+      AND h0.rel = :p3
+      AND CASE json_type(r0.props, :p1) WHEN 'array' THEN EXISTS (
         SELECT 1
-        FROM json_each(r0.props, :p2) l1
-        WHERE (typeof(l1.value) = 'text' AND l1.value = :p3)
+        FROM json_each(r0.props, :p1) l1
+        WHERE (typeof(l1.value) = 'text' AND l1.value = :p2)
       ) ELSE (
         typeof(json_extract(r0.props, :p1)) = 'text'
-        AND json_extract(r0.props, :p1) = :p4
+        AND json_extract(r0.props, :p1) = :p2
       ) END
   )
 ORDER BY
   (
-    SELECT json_extract(t0.props, :p6)
+    SELECT json_extract(t0.props, :p1)
     FROM edges g0
     JOIN entities t0 ON t0.eid = g0.dst
     WHERE
       g0.src = e.eid
-      AND g0.rel = :p7
+      AND g0.rel = :p3
     ORDER BY t0.eid
     LIMIT 1
   ) IS NULL,
   (
-    SELECT json_extract(t0.props, :p6)
+    SELECT json_extract(t0.props, :p1)
     FROM edges g0
     JOIN entities t0 ON t0.eid = g0.dst
     WHERE
       g0.src = e.eid
-      AND g0.rel = :p7
+      AND g0.rel = :p3
     ORDER BY t0.eid
     LIMIT 1
   ) DESC,
@@ -168,10 +165,6 @@ ORDER BY
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p5 = 'binary_ref'
---   :p2 = '$."name"'
---   :p3 = 'x'
+--   :p3 = 'binary_ref'
 --   :p1 = '$."name"'
---   :p4 = 'x'
---   :p6 = '$."name"'
---   :p7 = 'binary_ref'
+--   :p2 = 'x'

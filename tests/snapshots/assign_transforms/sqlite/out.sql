@@ -40,22 +40,18 @@ FROM (
   JOIN observations o ON o.oid = c.oid
   WHERE
     v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-    AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+    AND CASE json_type(e.props, :p1) WHEN 'array' THEN EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p2) l0
-      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p3 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p4 END)
-    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p1)) IN ('integer', 'real') THEN json_extract(e.props, :p1) > :p5 WHEN typeof(json_extract(e.props, :p1)) = 'text' THEN sg_num(json_extract(e.props, :p1)) > :p6 END) END
+      FROM json_each(e.props, :p1) l0
+      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p2 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p2 END)
+    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p1)) IN ('integer', 'real') THEN json_extract(e.props, :p1) > :p2 WHEN typeof(json_extract(e.props, :p1)) = 'text' THEN sg_num(json_extract(e.props, :p1)) > :p2 END) END
   ORDER BY o.first_observed, v.rid, c.oid
 );
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p2 = '$."pid"'
---   :p3 = 4
---   :p4 = 4
 --   :p1 = '$."pid"'
---   :p5 = 4
---   :p6 = 4
+--   :p2 = 4
 
 --    4 | obs = ADDOBSID(procs) WHERE name = 'x' SORT BY pid LIMIT 2
 -- obs = ADDOBSID(procs) (line 4)
@@ -70,28 +66,26 @@ FROM (
   JOIN observations o ON o.oid = c.oid
   WHERE
     v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-    AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+    AND CASE json_type(e.props, :p1) WHEN 'array' THEN EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p2) l0
-      WHERE (typeof(l0.value) = 'text' AND l0.value = :p3)
-    ) ELSE (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) = :p4) END
+      FROM json_each(e.props, :p1) l0
+      WHERE (typeof(l0.value) = 'text' AND l0.value = :p2)
+    ) ELSE (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) = :p2) END
   ORDER BY o.first_observed, v.rid, c.oid
 ) b
 JOIN entities e ON e.eid = b.eid
 JOIN observations o ON o.oid = b.oid
-ORDER BY json_extract(e.props, :p5) IS NULL, json_extract(e.props, :p5) DESC, b.eid, b.oid
-LIMIT :p6
-OFFSET :p7;
+ORDER BY json_extract(e.props, :p3) IS NULL, json_extract(e.props, :p3) DESC, b.eid, b.oid
+LIMIT :p4
+OFFSET :p5;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p2 = '$."name"'
---   :p3 = 'x'
 --   :p1 = '$."name"'
---   :p4 = 'x'
---   :p5 = '$."pid"'
---   :p6 = 2
---   :p7 = 0
+--   :p2 = 'x'
+--   :p3 = '$."pid"'
+--   :p4 = 2
+--   :p5 = 0
 
 --    5 | late = ts WHERE name = 'x' SORT BY first_observed DESC LIMIT 5
 -- late = ts (line 5)
@@ -102,23 +96,21 @@ JOIN entities e ON e.eid = v.eid
 LEFT JOIN observations o ON o.oid = v.oid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_ts)
-  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+  AND CASE json_type(e.props, :p1) WHEN 'array' THEN EXISTS (
     SELECT 1
-    FROM json_each(e.props, :p2) l0
-    WHERE (typeof(l0.value) = 'text' AND l0.value = :p3)
-  ) ELSE (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) = :p4) END
+    FROM json_each(e.props, :p1) l0
+    WHERE (typeof(l0.value) = 'text' AND l0.value = :p2)
+  ) ELSE (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) = :p2) END
 ORDER BY o.first_observed IS NULL, o.first_observed DESC, v.rid
-LIMIT :p5
-OFFSET :p6;
+LIMIT :p3
+OFFSET :p4;
 -- params:
 --   :cid = 1
 --   :var_ts = 'ts'
---   :p2 = '$."name"'
---   :p3 = 'x'
 --   :p1 = '$."name"'
---   :p4 = 'x'
---   :p5 = 5
---   :p6 = 0
+--   :p2 = 'x'
+--   :p3 = 5
+--   :p4 = 0
 
 --    6 | ts2 = TIMESTAMPED(ts)
 -- ts2 = TIMESTAMPED(ts) (line 6)

@@ -17,23 +17,23 @@ SELECT
   json_extract(e.props, :p0),
   json_extract(e.props, :p1),
   (
-    SELECT json_extract(t0.props, :p2)
+    SELECT json_extract(t0.props, :p0)
     FROM edges g0
     JOIN entities t0 ON t0.eid = g0.dst
     WHERE
       g0.src = e.eid
-      AND g0.rel = :p3
+      AND g0.rel = :p2
     ORDER BY t0.eid
     LIMIT 1
   ),
   (
     SELECT (
-      SELECT json_extract(t1.props, :p4)
+      SELECT json_extract(t1.props, :p0)
       FROM edges g1
       JOIN entities t1 ON t1.eid = g1.dst
       WHERE
         g1.src = t0.eid
-        AND g1.rel = :p5
+        AND g1.rel = :p2
       ORDER BY t1.eid
       LIMIT 1
     )
@@ -41,7 +41,7 @@ SELECT
     JOIN entities t0 ON t0.eid = g0.dst
     WHERE
       g0.src = e.eid
-      AND g0.rel = :p6
+      AND g0.rel = :p3
     ORDER BY t0.eid
     LIMIT 1
   )
@@ -54,11 +54,8 @@ ORDER BY v.rid;
 -- params:
 --   :p0 = '$."name"'
 --   :p1 = '$."pid"'
---   :p2 = '$."name"'
---   :p3 = 'binary_ref'
---   :p4 = '$."name"'
---   :p5 = 'binary_ref'
---   :p6 = 'parent_ref'
+--   :p2 = 'binary_ref'
+--   :p3 = 'parent_ref'
 --   :cid = 1
 --   :var_procs = 'procs'
 
@@ -89,12 +86,12 @@ SELECT
   e.id,
   json_extract(e.props, :p0),
   (
-    SELECT json_extract(t0.props, :p1)
+    SELECT json_extract(t0.props, :p0)
     FROM edges g0
     JOIN entities t0 ON t0.eid = g0.dst
     WHERE
       g0.src = e.eid
-      AND g0.rel = :p2
+      AND g0.rel = :p1
     ORDER BY t0.eid
     LIMIT 1
   )
@@ -106,8 +103,7 @@ WHERE
 ORDER BY v.rid;
 -- params:
 --   :p0 = '$."<column>"'
---   :p1 = '$."<column>"'
---   :p2 = '<name>_ref'
+--   :p1 = '<name>_ref'
 --   :cid = 1
 --   :var_procs = 'procs'
 
@@ -120,23 +116,18 @@ FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (
+  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
     SELECT 1
-    FROM json_each(e.props, :p3) l0
-    WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p4 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p5 END)
-  ) ELSE (CASE WHEN typeof(json_extract(e.props, :p2)) IN ('integer', 'real') THEN json_extract(e.props, :p2) > :p6 WHEN typeof(json_extract(e.props, :p2)) = 'text' THEN sg_num(json_extract(e.props, :p2)) > :p7 END) END
-ORDER BY json_extract(e.props, :p8) IS NULL, json_extract(e.props, :p8) ASC, v.rid;
+    FROM json_each(e.props, :p2) l0
+    WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p3 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p3 END)
+  ) ELSE (CASE WHEN typeof(json_extract(e.props, :p2)) IN ('integer', 'real') THEN json_extract(e.props, :p2) > :p3 WHEN typeof(json_extract(e.props, :p2)) = 'text' THEN sg_num(json_extract(e.props, :p2)) > :p3 END) END
+ORDER BY json_extract(e.props, :p2) IS NULL, json_extract(e.props, :p2) ASC, v.rid;
 -- params:
 --   :p0 = '$."name"'
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p3 = '$."pid"'
---   :p4 = 4
---   :p5 = 4
 --   :p2 = '$."pid"'
---   :p6 = 4
---   :p7 = 4
---   :p8 = '$."pid"'
+--   :p3 = 4
 
 --    5 | DISP procs ATTR hashes.'SHA-256', x_list[*], x_list[1]
 -- DISP procs (line 5)

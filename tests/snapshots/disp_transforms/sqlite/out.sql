@@ -59,12 +59,12 @@ SELECT
   e.id,
   json_extract(e.props, :p0),
   (
-    SELECT json_extract(t0.props, :p1)
+    SELECT json_extract(t0.props, :p0)
     FROM edges g0
     JOIN entities t0 ON t0.eid = g0.dst
     WHERE
       g0.src = e.eid
-      AND g0.rel = :p2
+      AND g0.rel = :p1
     ORDER BY t0.eid
     LIMIT 1
   )
@@ -78,8 +78,7 @@ WHERE
 ORDER BY o.first_observed, v.rid, c.oid;
 -- params:
 --   :p0 = '$."<column>"'
---   :p1 = '$."<column>"'
---   :p2 = '<name>_ref'
+--   :p1 = '<name>_ref'
 --   :cid = 1
 --   :var_procs = 'procs'
 
@@ -94,20 +93,17 @@ JOIN contains c ON c.eid = v.eid
 JOIN observations o ON o.oid = c.oid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (
+  AND CASE json_type(e.props, :p0) WHEN 'array' THEN EXISTS (
     SELECT 1
-    FROM json_each(e.props, :p3) l0
-    WHERE (typeof(l0.value) = 'text' AND l0.value = :p4)
-  ) ELSE (typeof(json_extract(e.props, :p2)) = 'text' AND json_extract(e.props, :p2) = :p5) END
+    FROM json_each(e.props, :p0) l0
+    WHERE (typeof(l0.value) = 'text' AND l0.value = :p2)
+  ) ELSE (typeof(json_extract(e.props, :p0)) = 'text' AND json_extract(e.props, :p0) = :p2) END
 ORDER BY o.first_observed IS NULL, o.first_observed ASC, v.rid;
 -- params:
 --   :p0 = '$."name"'
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p3 = '$."name"'
---   :p4 = 'x'
---   :p2 = '$."name"'
---   :p5 = 'x'
+--   :p2 = 'x'
 
 --    5 | ts = TIMESTAMPED(procs)
 -- ts = TIMESTAMPED(procs) (line 5)
@@ -155,12 +151,12 @@ SELECT
   e.id,
   json_extract(e.props, :p0),
   (
-    SELECT json_extract(t0.props, :p1)
+    SELECT json_extract(t0.props, :p0)
     FROM edges g0
     JOIN entities t0 ON t0.eid = g0.dst
     WHERE
       g0.src = e.eid
-      AND g0.rel = :p2
+      AND g0.rel = :p1
     ORDER BY t0.eid
     LIMIT 1
   )
@@ -173,8 +169,7 @@ WHERE
 ORDER BY v.rid;
 -- params:
 --   :p0 = '$."<column>"'
---   :p1 = '$."<column>"'
---   :p2 = '<name>_ref'
+--   :p1 = '<name>_ref'
 --   :cid = 1
 --   :var_ts = 'ts'
 

@@ -24,14 +24,13 @@ WHERE
       v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
       AND c2.etype = :p1
   )
-  AND e.type = :p2
+  AND e.type = :p1
   AND 1
 ORDER BY e.eid;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
 --   :p1 = 'ipv4-addr'
---   :p2 = 'ipv4-addr'
 
 --    3 | r2 = FIND ipv4-addr LINKED procs WHERE value NOT LIKE '10.%' START 2024-12-01T00:00:00Z STOP 2024-12-02T00:00:00Z LIMIT 5
 -- r2 = FIND ipv4-addr LINKED procs (line 3)
@@ -56,26 +55,23 @@ WHERE
           AND last_observed >= :p2
       )
   )
-  AND e.type = :p4
-  AND CASE json_type(e.props, :p6) WHEN 'array' THEN EXISTS (
+  AND e.type = :p3
+  AND CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (
     SELECT 1
-    FROM json_each(e.props, :p6) l0
-    WHERE (l0.value IS NOT NULL AND NOT (l0.value LIKE :p7))
-  ) ELSE (json_extract(e.props, :p5) IS NOT NULL AND NOT (json_extract(e.props, :p5) LIKE :p8)) END
+    FROM json_each(e.props, :p4) l0
+    WHERE (l0.value IS NOT NULL AND NOT (l0.value LIKE :p5))
+  ) ELSE (json_extract(e.props, :p4) IS NOT NULL AND NOT (json_extract(e.props, :p4) LIKE :p5)) END
 ORDER BY e.eid
-LIMIT :p9;
+LIMIT :p6;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
 --   :p3 = 'ipv4-addr'
 --   :p1 = '2024-12-02T00:00:00.000Z'
 --   :p2 = '2024-12-01T00:00:00.000Z'
---   :p4 = 'ipv4-addr'
---   :p6 = '$."value"'
---   :p7 = '10.%'
---   :p5 = '$."value"'
---   :p8 = '10.%'
---   :p9 = 5
+--   :p4 = '$."value"'
+--   :p5 = '10.%'
+--   :p6 = 5
 
 --    4 | r3 = FIND file LOADED BY procs WHERE name LIKE '%.dll' LAST 3 DAYS LIMIT 10
 -- r3 = FIND file LOADED BY procs (line 4)
@@ -93,10 +89,10 @@ WHERE
       AND g.rel IN (:p3)
   )
   AND e.type = :p4
-  AND CASE json_type(e.props, :p6) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p6) l0 WHERE l0.value LIKE :p7) ELSE json_extract(
+  AND CASE json_type(e.props, :p5) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p5) l0 WHERE l0.value LIKE :p6) ELSE json_extract(
     e.props,
     :p5
-  ) LIKE :p8 END
+  ) LIKE :p6 END
   AND EXISTS (
     SELECT 1
     FROM contains tc
@@ -112,19 +108,17 @@ WHERE
       )
   )
 ORDER BY e.eid
-LIMIT :p9;
+LIMIT :p7;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
 --   :p3 = 'binary_ref'
 --   :p4 = 'file'
---   :p6 = '$."name"'
---   :p7 = '%.dll'
 --   :p5 = '$."name"'
---   :p8 = '%.dll'
+--   :p6 = '%.dll'
 --   :p1 = '<now>'
 --   :p2 = '<now - 3 days>'
---   :p9 = 10
+--   :p7 = 10
 
 --    5 | r4 = FIND process CREATED procs WHERE x-oca-asset:hostname = 'h1'
 -- r4 = FIND process CREATED procs (line 5)
@@ -149,11 +143,11 @@ WHERE
     WHERE
       xc.eid = e.eid
       AND xo.etype = :p3
-      AND CASE json_type(x.props, :p5) WHEN 'array' THEN EXISTS (
+      AND CASE json_type(x.props, :p4) WHEN 'array' THEN EXISTS (
         SELECT 1
-        FROM json_each(x.props, :p5) l0
-        WHERE (typeof(l0.value) = 'text' AND l0.value = :p6)
-      ) ELSE (typeof(json_extract(x.props, :p4)) = 'text' AND json_extract(x.props, :p4) = :p7) END
+        FROM json_each(x.props, :p4) l0
+        WHERE (typeof(l0.value) = 'text' AND l0.value = :p5)
+      ) ELSE (typeof(json_extract(x.props, :p4)) = 'text' AND json_extract(x.props, :p4) = :p5) END
   )
 ORDER BY e.eid;
 -- params:
@@ -162,7 +156,5 @@ ORDER BY e.eid;
 --   :p1 = 'parent_ref'
 --   :p2 = 'process'
 --   :p3 = 'x-oca-asset'
---   :p5 = '$."hostname"'
---   :p6 = 'h1'
 --   :p4 = '$."hostname"'
---   :p7 = 'h1'
+--   :p5 = 'h1'

@@ -15,11 +15,11 @@ WHERE
   q.qid = :qid
   AND c.etype = :p1
   AND (
-    CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (
+    CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p3) l0
-      WHERE (typeof(l0.value) = 'text' AND l0.value = :p4)
-    ) ELSE (typeof(json_extract(e.props, :p2)) = 'text' AND json_extract(e.props, :p2) = :p5) END
+      FROM json_each(e.props, :p2) l0
+      WHERE (typeof(l0.value) = 'text' AND l0.value = :p3)
+    ) ELSE (typeof(json_extract(e.props, :p2)) = 'text' AND json_extract(e.props, :p2) = :p3) END
     AND EXISTS (
       SELECT 1
       FROM contains xc
@@ -28,14 +28,14 @@ WHERE
       WHERE
         xc.eid = e.eid
         AND xc.oid IN (SELECT oid FROM query_obs WHERE qid = :qid)
-        AND xo.etype = :p6
-        AND CASE json_type(x.props, :p8) WHEN 'array' THEN EXISTS (
+        AND xo.etype = :p4
+        AND CASE json_type(x.props, :p5) WHEN 'array' THEN EXISTS (
           SELECT 1
-          FROM json_each(x.props, :p8) l0
-          WHERE (typeof(l0.value) = 'text' AND l0.value = :p9)
+          FROM json_each(x.props, :p5) l0
+          WHERE (typeof(l0.value) = 'text' AND l0.value = :p6)
         ) ELSE (
-          typeof(json_extract(x.props, :p7)) = 'text'
-          AND json_extract(x.props, :p7) = :p10
+          typeof(json_extract(x.props, :p5)) = 'text'
+          AND json_extract(x.props, :p5) = :p6
         ) END
     )
   )
@@ -43,15 +43,11 @@ ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'process'
---   :p3 = '$."name"'
---   :p4 = 'cmd.exe'
 --   :p2 = '$."name"'
---   :p5 = 'cmd.exe'
---   :p6 = 'x-oca-asset'
---   :p8 = '$."hostname"'
---   :p9 = 'WindowsTarget'
---   :p7 = '$."hostname"'
---   :p10 = 'WindowsTarget'
+--   :p3 = 'cmd.exe'
+--   :p4 = 'x-oca-asset'
+--   :p5 = '$."hostname"'
+--   :p6 = 'WindowsTarget'
 
 --    4 | b = GET network-traffic WHERE dst_port = 443 LAST 2 HOURS
 -- b = GET network-traffic FROM (previous source) (line 4)
@@ -66,21 +62,17 @@ JOIN entities e ON e.eid = c.eid
 WHERE
   q.qid = :qid
   AND c.etype = :p1
-  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (
+  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
     SELECT 1
-    FROM json_each(e.props, :p3) l0
-    WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value = :p4 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) = :p5 END)
-  ) ELSE (CASE WHEN typeof(json_extract(e.props, :p2)) IN ('integer', 'real') THEN json_extract(e.props, :p2) = :p6 WHEN typeof(json_extract(e.props, :p2)) = 'text' THEN sg_num(json_extract(e.props, :p2)) = :p7 END) END
+    FROM json_each(e.props, :p2) l0
+    WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value = :p3 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) = :p3 END)
+  ) ELSE (CASE WHEN typeof(json_extract(e.props, :p2)) IN ('integer', 'real') THEN json_extract(e.props, :p2) = :p3 WHEN typeof(json_extract(e.props, :p2)) = 'text' THEN sg_num(json_extract(e.props, :p2)) = :p3 END) END
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'network-traffic'
---   :p3 = '$."dst_port"'
---   :p4 = 443
---   :p5 = 443
 --   :p2 = '$."dst_port"'
---   :p6 = 443
---   :p7 = 443
+--   :p3 = 443
 
 --    5 | c = GET file FROM stixshifter://splunk WHERE [file:hashes.'SHA-256' = 'abc' OR file:size > 1000]
 -- c = GET file FROM stixshifter://splunk (line 5)
@@ -96,31 +88,25 @@ WHERE
   q.qid = :qid
   AND c.etype = :p1
   AND (
-    CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (
+    CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p3) l0
-      WHERE (typeof(l0.value) = 'text' AND l0.value = :p4)
-    ) ELSE (typeof(json_extract(e.props, :p2)) = 'text' AND json_extract(e.props, :p2) = :p5) END
-    OR CASE json_type(e.props, :p7) WHEN 'array' THEN EXISTS (
+      FROM json_each(e.props, :p2) l0
+      WHERE (typeof(l0.value) = 'text' AND l0.value = :p3)
+    ) ELSE (typeof(json_extract(e.props, :p2)) = 'text' AND json_extract(e.props, :p2) = :p3) END
+    OR CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p7) l0
-      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p8 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p9 END)
-    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p6)) IN ('integer', 'real') THEN json_extract(e.props, :p6) > :p10 WHEN typeof(json_extract(e.props, :p6)) = 'text' THEN sg_num(json_extract(e.props, :p6)) > :p11 END) END
+      FROM json_each(e.props, :p4) l0
+      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p5 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p5 END)
+    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p4)) IN ('integer', 'real') THEN json_extract(e.props, :p4) > :p5 WHEN typeof(json_extract(e.props, :p4)) = 'text' THEN sg_num(json_extract(e.props, :p4)) > :p5 END) END
   )
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'file'
---   :p3 = '$."hashes"."SHA-256"'
---   :p4 = 'abc'
 --   :p2 = '$."hashes"."SHA-256"'
---   :p5 = 'abc'
---   :p7 = '$."size"'
---   :p8 = 1000
---   :p9 = 1000
---   :p6 = '$."size"'
---   :p10 = 1000
---   :p11 = 1000
+--   :p3 = 'abc'
+--   :p4 = '$."size"'
+--   :p5 = 1000
 
 --    6 | d = GET x-custom-thing FROM file:///tmp/bundle.json WHERE x_a IS NOT NULL
 -- d = GET x-custom-thing FROM file:///tmp/bundle.json (line 6)

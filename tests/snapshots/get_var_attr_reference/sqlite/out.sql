@@ -48,22 +48,20 @@ WHERE
     JOIN entities r0 ON r0.eid = h0.dst
     WHERE
       h0.src = e.eid
-      AND h0.rel = :p6
-      AND CASE json_type(r0.props, :p3) WHEN 'array' THEN EXISTS (
+      AND h0.rel = :p4
+      AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (
         SELECT 1
-        FROM json_each(r0.props, :p3) l1
-        WHERE ((typeof(l1.value) = 'text' AND l1.value = :p4))
-      ) ELSE ((typeof(json_extract(r0.props, :p2)) = 'text' AND json_extract(r0.props, :p2) = :p5)) END
+        FROM json_each(r0.props, :p2) l1
+        WHERE ((typeof(l1.value) = 'text' AND l1.value = :p3))
+      ) ELSE ((typeof(json_extract(r0.props, :p2)) = 'text' AND json_extract(r0.props, :p2) = :p3)) END
   )
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'network-traffic'
---   :p6 = 'dst_ref'
---   :p3 = '$."value"'
---   :p4 = '<values of ips.value>'
+--   :p4 = 'dst_ref'
 --   :p2 = '$."value"'
---   :p5 = '<values of ips.value>'
+--   :p3 = '<values of ips.value>'
 
 --    3 | nt2 = GET network-traffic FROM nt WHERE dst_ref.value != ips.value AND src_port IN (ips.x_port, 80)
 -- values of ips.value, read before the statement runs (one value compares with =, several with IN)
@@ -102,45 +100,38 @@ WHERE
       JOIN entities r0 ON r0.eid = h0.dst
       WHERE
         h0.src = e.eid
-        AND h0.rel = :p5
-        AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (
+        AND h0.rel = :p3
+        AND CASE json_type(r0.props, :p1) WHEN 'array' THEN EXISTS (
           SELECT 1
-          FROM json_each(r0.props, :p2) l1
-          WHERE (l1.value IS NOT NULL AND NOT ((typeof(l1.value) = 'text' AND l1.value = :p3)))
+          FROM json_each(r0.props, :p1) l1
+          WHERE (l1.value IS NOT NULL AND NOT ((typeof(l1.value) = 'text' AND l1.value = :p2)))
         ) ELSE (
           json_extract(r0.props, :p1) IS NOT NULL
-          AND NOT ((typeof(json_extract(r0.props, :p1)) = 'text' AND json_extract(r0.props, :p1) = :p4))
+          AND NOT ((typeof(json_extract(r0.props, :p1)) = 'text' AND json_extract(r0.props, :p1) = :p2))
         ) END
     )
-    AND CASE json_type(e.props, :p7) WHEN 'array' THEN EXISTS (
+    AND CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p7) l0
+      FROM json_each(e.props, :p4) l0
       WHERE (
-        (typeof(l0.value) = 'text' AND l0.value = :p8)
-        OR (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value = :p9 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) = :p10 END)
+        (typeof(l0.value) = 'text' AND l0.value = :p5)
+        OR (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value = :p6 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) = :p6 END)
       )
     ) ELSE (
-      (typeof(json_extract(e.props, :p6)) = 'text' AND json_extract(e.props, :p6) = :p11)
-      OR (CASE WHEN typeof(json_extract(e.props, :p6)) IN ('integer', 'real') THEN json_extract(e.props, :p6) = :p12 WHEN typeof(json_extract(e.props, :p6)) = 'text' THEN sg_num(json_extract(e.props, :p6)) = :p13 END)
+      (typeof(json_extract(e.props, :p4)) = 'text' AND json_extract(e.props, :p4) = :p5)
+      OR (CASE WHEN typeof(json_extract(e.props, :p4)) IN ('integer', 'real') THEN json_extract(e.props, :p4) = :p6 WHEN typeof(json_extract(e.props, :p4)) = 'text' THEN sg_num(json_extract(e.props, :p4)) = :p6 END)
     ) END
   )
 ORDER BY v.rid;
 -- params:
 --   :cid = 1
 --   :var_nt = 'nt'
---   :p5 = 'dst_ref'
---   :p2 = '$."value"'
---   :p3 = '<values of ips.value>'
+--   :p3 = 'dst_ref'
 --   :p1 = '$."value"'
---   :p4 = '<values of ips.value>'
---   :p7 = '$."src_port"'
---   :p8 = '<values of ips.x_port>'
---   :p9 = 80
---   :p10 = 80
---   :p6 = '$."src_port"'
---   :p11 = '<values of ips.x_port>'
---   :p12 = 80
---   :p13 = 80
+--   :p2 = '<values of ips.value>'
+--   :p4 = '$."src_port"'
+--   :p5 = '<values of ips.x_port>'
+--   :p6 = 80
 
 --    4 | nt3 = GET network-traffic FROM stixshifter://splunk WHERE dst_ref.value IN ips.value LAST 1 DAY
 -- values of ips.value, read before the statement runs (one value compares with =, several with IN)
@@ -172,19 +163,17 @@ WHERE
     JOIN entities r0 ON r0.eid = h0.dst
     WHERE
       h0.src = e.eid
-      AND h0.rel = :p6
-      AND CASE json_type(r0.props, :p3) WHEN 'array' THEN EXISTS (
+      AND h0.rel = :p4
+      AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (
         SELECT 1
-        FROM json_each(r0.props, :p3) l1
-        WHERE ((typeof(l1.value) = 'text' AND l1.value = :p4))
-      ) ELSE ((typeof(json_extract(r0.props, :p2)) = 'text' AND json_extract(r0.props, :p2) = :p5)) END
+        FROM json_each(r0.props, :p2) l1
+        WHERE ((typeof(l1.value) = 'text' AND l1.value = :p3))
+      ) ELSE ((typeof(json_extract(r0.props, :p2)) = 'text' AND json_extract(r0.props, :p2) = :p3)) END
   )
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'network-traffic'
---   :p6 = 'dst_ref'
---   :p3 = '$."value"'
---   :p4 = '<values of ips.value>'
+--   :p4 = 'dst_ref'
 --   :p2 = '$."value"'
---   :p5 = '<values of ips.value>'
+--   :p3 = '<values of ips.value>'

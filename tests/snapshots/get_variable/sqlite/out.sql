@@ -17,25 +17,21 @@ FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+  AND CASE json_type(e.props, :p1) WHEN 'array' THEN EXISTS (
     SELECT 1
-    FROM json_each(e.props, :p2) l0
-    WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p3 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p4 END)
-  ) ELSE (CASE WHEN typeof(json_extract(e.props, :p1)) IN ('integer', 'real') THEN json_extract(e.props, :p1) > :p5 WHEN typeof(json_extract(e.props, :p1)) = 'text' THEN sg_num(json_extract(e.props, :p1)) > :p6 END) END
+    FROM json_each(e.props, :p1) l0
+    WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p2 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p2 END)
+  ) ELSE (CASE WHEN typeof(json_extract(e.props, :p1)) IN ('integer', 'real') THEN json_extract(e.props, :p1) > :p2 WHEN typeof(json_extract(e.props, :p1)) = 'text' THEN sg_num(json_extract(e.props, :p1)) > :p2 END) END
 ORDER BY v.rid
-LIMIT :p7
-OFFSET :p8;
+LIMIT :p3
+OFFSET :p4;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p2 = '$."pid"'
---   :p3 = 4
---   :p4 = 4
 --   :p1 = '$."pid"'
---   :p5 = 4
---   :p6 = 4
---   :p7 = 3
---   :p8 = 0
+--   :p2 = 4
+--   :p3 = 3
+--   :p4 = 0
 
 --    3 | b = GET process FROM procs WHERE name = 'x' START 2024-12-01T00:00:00Z STOP 2024-12-02T00:00:00Z
 -- b = GET process FROM procs (line 3)
@@ -46,19 +42,17 @@ FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+  AND CASE json_type(e.props, :p1) WHEN 'array' THEN EXISTS (
     SELECT 1
-    FROM json_each(e.props, :p2) l0
-    WHERE (typeof(l0.value) = 'text' AND l0.value = :p3)
-  ) ELSE (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) = :p4) END
+    FROM json_each(e.props, :p1) l0
+    WHERE (typeof(l0.value) = 'text' AND l0.value = :p2)
+  ) ELSE (typeof(json_extract(e.props, :p1)) = 'text' AND json_extract(e.props, :p1) = :p2) END
 ORDER BY v.rid;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p2 = '$."name"'
---   :p3 = 'x'
 --   :p1 = '$."name"'
---   :p4 = 'x'
+--   :p2 = 'x'
 
 --    4 | c = GET file FROM procs WHERE name = 'x'
 -- c = GET file FROM procs (line 4)

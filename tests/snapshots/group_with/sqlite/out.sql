@@ -20,9 +20,9 @@ FROM (
     json_extract(e.props, :p1) AS a0,
     json_extract(e.props, :p2) AS a1,
     json_extract(e.props, :p3) AS a2,
-    json_extract(e.props, :p4) AS a3,
-    json_extract(e.props, :p5) AS a4,
-    json_extract(e.props, :p6) AS a5
+    json_extract(e.props, :p3) AS a3,
+    json_extract(e.props, :p4) AS a4,
+    json_extract(e.props, :p4) AS a5
   FROM var_rows v
   JOIN entities e ON e.eid = v.eid
   WHERE v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
@@ -34,9 +34,7 @@ ORDER BY k0;
 --   :p1 = '$."pid"'
 --   :p2 = '$."command_line"'
 --   :p3 = '$."created"'
---   :p4 = '$."created"'
---   :p5 = '$."x_score"'
---   :p6 = '$."x_score"'
+--   :p4 = '$."x_score"'
 --   :cid = 1
 --   :var_procs = 'procs'
 
@@ -49,16 +47,16 @@ FROM (
   SELECT
     json_extract(e.props, :p0) AS k0,
     (
-      SELECT json_extract(t0.props, :p1)
+      SELECT json_extract(t0.props, :p0)
       FROM edges g0
       JOIN entities t0 ON t0.eid = g0.dst
       WHERE
         g0.src = e.eid
-        AND g0.rel = :p2
+        AND g0.rel = :p1
       ORDER BY t0.eid
       LIMIT 1
     ) AS k1,
-    json_extract(e.props, :p3) AS a0
+    json_extract(e.props, :p2) AS a0
   FROM var_rows v
   JOIN entities e ON e.eid = v.eid
   WHERE v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
@@ -67,9 +65,8 @@ GROUP BY k0, k1
 ORDER BY k0, k1;
 -- params:
 --   :p0 = '$."name"'
---   :p1 = '$."name"'
---   :p2 = 'binary_ref'
---   :p3 = '$."pid"'
+--   :p1 = 'binary_ref'
+--   :p2 = '$."pid"'
 --   :cid = 1
 --   :var_procs = 'procs'
 
@@ -80,8 +77,8 @@ ORDER BY k0, k1;
 SELECT k0, COUNT(a0)
 FROM (
   SELECT
-    (CAST(json_extract(e.props, :p0) / :p1 AS INTEGER) * :p2) AS k0,
-    json_extract(e.props, :p3) AS a0
+    (CAST(json_extract(e.props, :p0) / :p1 AS INTEGER) * :p1) AS k0,
+    json_extract(e.props, :p0) AS a0
   FROM var_rows v
   JOIN entities e ON e.eid = v.eid
   WHERE v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
@@ -91,8 +88,6 @@ ORDER BY k0;
 -- params:
 --   :p0 = '$."pid"'
 --   :p1 = 100
---   :p2 = 100
---   :p3 = '$."pid"'
 --   :cid = 1
 --   :var_procs = 'procs'
 

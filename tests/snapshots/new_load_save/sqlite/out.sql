@@ -81,12 +81,12 @@ SELECT
   e.id,
   json_extract(e.props, :p0),
   (
-    SELECT json_extract(t0.props, :p1)
+    SELECT json_extract(t0.props, :p0)
     FROM edges g0
     JOIN entities t0 ON t0.eid = g0.dst
     WHERE
       g0.src = e.eid
-      AND g0.rel = :p2
+      AND g0.rel = :p1
     ORDER BY t0.eid
     LIMIT 1
   )
@@ -98,8 +98,7 @@ WHERE
 ORDER BY v.rid;
 -- params:
 --   :p0 = '$."<column>"'
---   :p1 = '$."<column>"'
---   :p2 = '<name>_ref'
+--   :p1 = '<name>_ref'
 --   :cid = 1
 --   :var_a = 'a'
 

@@ -13,18 +13,16 @@ JOIN entities e ON e.eid = c.eid
 WHERE
   q.qid = :qid
   AND c.etype = :p1
-  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value LIKE :p4) ELSE json_extract(
+  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value LIKE :p3) ELSE json_extract(
     e.props,
     :p2
-  ) LIKE :p5 END
+  ) LIKE :p3 END
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'process'
---   :p3 = '$."command_line"'
---   :p4 = '%StagedFiles.7z%'
 --   :p2 = '$."command_line"'
---   :p5 = '%StagedFiles.7z%'
+--   :p3 = '%StagedFiles.7z%'
 
 --    5 | DISP TIMESTAMPED(exfil_cmd) ATTR pid, name, command_line
 -- DISP TIMESTAMPED(exfil_cmd) (line 5)

@@ -21,44 +21,39 @@ WHERE
       JOIN entities r0 ON r0.eid = h0.dst
       WHERE
         h0.src = e.eid
-        AND h0.rel = :p6
-        AND CASE json_type(r0.props, :p3) WHEN 'array' THEN EXISTS (
+        AND h0.rel = :p4
+        AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (
           SELECT 1
-          FROM json_each(r0.props, :p3) l1
-          WHERE (l1.value IS NOT NULL AND NOT (l1.value LIKE :p4))
+          FROM json_each(r0.props, :p2) l1
+          WHERE (l1.value IS NOT NULL AND NOT (l1.value LIKE :p3))
         ) ELSE (
           json_extract(r0.props, :p2) IS NOT NULL
-          AND NOT (json_extract(r0.props, :p2) LIKE :p5)
+          AND NOT (json_extract(r0.props, :p2) LIKE :p3)
         ) END
     )
-    AND CASE json_type(e.props, :p8) WHEN 'array' THEN EXISTS (
+    AND CASE json_type(e.props, :p5) WHEN 'array' THEN EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p8) l0
-      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value = :p9 WHEN typeof(l0.value) = 'text' THEN l0.value = :p10 END)
-    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p7)) IN ('integer', 'real') THEN json_extract(e.props, :p7) = :p11 WHEN typeof(json_extract(e.props, :p7)) = 'text' THEN json_extract(e.props, :p7) = :p12 END) END
+      FROM json_each(e.props, :p5) l0
+      WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value = :p6 WHEN typeof(l0.value) = 'text' THEN l0.value = :p7 END)
+    ) ELSE (CASE WHEN typeof(json_extract(e.props, :p5)) IN ('integer', 'real') THEN json_extract(e.props, :p5) = :p6 WHEN typeof(json_extract(e.props, :p5)) = 'text' THEN json_extract(e.props, :p5) = :p7 END) END
     AND EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p13) j0
-      WHERE (typeof(j0.value) = 'text' AND j0.value = :p14)
+      FROM json_each(e.props, :p8) j0
+      WHERE (typeof(j0.value) = 'text' AND j0.value = :p9)
     )
   )
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'network-traffic'
---   :p6 = 'dst_ref'
---   :p3 = '$."value"'
---   :p4 = '10.%'
+--   :p4 = 'dst_ref'
 --   :p2 = '$."value"'
---   :p5 = '10.%'
---   :p8 = '$."dst_port"'
---   :p9 = 443
---   :p10 = '443'
---   :p7 = '$."dst_port"'
---   :p11 = 443
---   :p12 = '443'
---   :p13 = '$."protocols"'
---   :p14 = 'ip'
+--   :p3 = '10.%'
+--   :p5 = '$."dst_port"'
+--   :p6 = 443
+--   :p7 = '443'
+--   :p8 = '$."protocols"'
+--   :p9 = 'ip'
 
 --    8 | APPLY docker://domainnamelookup ON nt
 -- APPLY docker://domainnamelookup ON nt (line 8)
@@ -81,18 +76,18 @@ SELECT
   ),
   json_extract(e.props, :p2),
   (
-    SELECT json_extract(t0.props, :p3)
+    SELECT json_extract(t0.props, :p0)
     FROM edges g0
     JOIN entities t0 ON t0.eid = g0.dst
     WHERE
       g0.src = e.eid
-      AND g0.rel = :p4
+      AND g0.rel = :p3
     ORDER BY t0.eid
     LIMIT 1
   ),
+  json_extract(e.props, :p4),
   json_extract(e.props, :p5),
-  json_extract(e.props, :p6),
-  json_extract(e.props, :p7)
+  json_extract(e.props, :p6)
 FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
@@ -103,11 +98,10 @@ ORDER BY v.rid;
 --   :p0 = '$."value"'
 --   :p1 = 'src_ref'
 --   :p2 = '$."src_port"'
---   :p3 = '$."value"'
---   :p4 = 'dst_ref'
---   :p5 = '$."dst_port"'
---   :p6 = '$."x_domain_name"'
---   :p7 = '$."x_domain_organization"'
+--   :p3 = 'dst_ref'
+--   :p4 = '$."dst_port"'
+--   :p5 = '$."x_domain_name"'
+--   :p6 = '$."x_domain_organization"'
 --   :cid = 1
 --   :var_nt = 'nt'
 
@@ -126,25 +120,22 @@ WHERE
       v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_nt)
       AND c2.etype = :p1
   )
-  AND e.type = :p2
-  AND CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (
+  AND e.type = :p1
+  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
     SELECT 1
-    FROM json_each(e.props, :p4) l0
-    WHERE (l0.value IS NOT NULL AND NOT (typeof(l0.value) = 'text' AND l0.value = :p5))
+    FROM json_each(e.props, :p2) l0
+    WHERE (l0.value IS NOT NULL AND NOT (typeof(l0.value) = 'text' AND l0.value = :p3))
   ) ELSE (
-    json_extract(e.props, :p3) IS NOT NULL
-    AND NOT (typeof(json_extract(e.props, :p3)) = 'text' AND json_extract(e.props, :p3) = :p6)
+    json_extract(e.props, :p2) IS NOT NULL
+    AND NOT (typeof(json_extract(e.props, :p2)) = 'text' AND json_extract(e.props, :p2) = :p3)
   ) END
 ORDER BY e.eid;
 -- params:
 --   :cid = 1
 --   :var_nt = 'nt'
 --   :p1 = 'ipv4-addr'
---   :p2 = 'ipv4-addr'
---   :p4 = '$."value"'
---   :p5 = '10.0.0.5'
---   :p3 = '$."value"'
---   :p6 = '10.0.0.5'
+--   :p2 = '$."value"'
+--   :p3 = '10.0.0.5'
 
 --   14 | procs = FIND process CREATED nt
 --   15 |         WHERE x-oca-asset:hostname = 'WindowsTarget'
@@ -170,11 +161,11 @@ WHERE
     WHERE
       xc.eid = e.eid
       AND xo.etype = :p3
-      AND CASE json_type(x.props, :p5) WHEN 'array' THEN EXISTS (
+      AND CASE json_type(x.props, :p4) WHEN 'array' THEN EXISTS (
         SELECT 1
-        FROM json_each(x.props, :p5) l0
-        WHERE (typeof(l0.value) = 'text' AND l0.value = :p6)
-      ) ELSE (typeof(json_extract(x.props, :p4)) = 'text' AND json_extract(x.props, :p4) = :p7) END
+        FROM json_each(x.props, :p4) l0
+        WHERE (typeof(l0.value) = 'text' AND l0.value = :p5)
+      ) ELSE (typeof(json_extract(x.props, :p4)) = 'text' AND json_extract(x.props, :p4) = :p5) END
   )
 ORDER BY e.eid;
 -- params:
@@ -183,10 +174,8 @@ ORDER BY e.eid;
 --   :p1 = 'opened_connection_refs'
 --   :p2 = 'process'
 --   :p3 = 'x-oca-asset'
---   :p5 = '$."hostname"'
---   :p6 = 'WindowsTarget'
 --   :p4 = '$."hostname"'
---   :p7 = 'WindowsTarget'
+--   :p5 = 'WindowsTarget'
 
 --   16 | DISP procs ATTR x_original_file_name, command_line
 -- DISP procs (line 16)
@@ -259,14 +248,13 @@ WHERE
       v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
       AND c2.etype = :p1
   )
-  AND e.type = :p2
+  AND e.type = :p1
   AND 1
 ORDER BY e.eid;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
 --   :p1 = 'file'
---   :p2 = 'file'
 
 --   23 | DISP files ATTR name, parent_directory_ref.path
 -- DISP files (line 23)

@@ -11,18 +11,16 @@ JOIN entities e ON e.eid = c.eid
 WHERE
   q.qid = :qid
   AND c.etype = :p1
-  AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p3) l0 WHERE l0.value LIKE :p4) ELSE json_extract(
+  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p2) l0 WHERE l0.value LIKE :p3) ELSE json_extract(
     e.props,
     :p2
-  ) LIKE :p5 END
+  ) LIKE :p3 END
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'process'
---   :p3 = '$."command_line"'
---   :p4 = '%StageDir%'
 --   :p2 = '$."command_line"'
---   :p5 = '%StageDir%'
+--   :p3 = '%StageDir%'
 
 --    4 | DISP procs_exfil ATTR pid, command_line
 -- DISP procs_exfil (line 4)
@@ -172,16 +170,16 @@ SELECT
   ),
   json_extract(e.props, :p3),
   (
-    SELECT json_extract(t0.props, :p4)
+    SELECT json_extract(t0.props, :p1)
     FROM edges g0
     JOIN entities t0 ON t0.eid = g0.dst
     WHERE
       g0.src = e.eid
-      AND g0.rel = :p5
+      AND g0.rel = :p4
     ORDER BY t0.eid
     LIMIT 1
   ),
-  json_extract(e.props, :p6)
+  json_extract(e.props, :p5)
 FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 LEFT JOIN observations o ON o.oid = v.oid
@@ -194,9 +192,8 @@ ORDER BY v.rid;
 --   :p1 = '$."value"'
 --   :p2 = 'src_ref'
 --   :p3 = '$."src_port"'
---   :p4 = '$."value"'
---   :p5 = 'dst_ref'
---   :p6 = '$."dst_port"'
+--   :p4 = 'dst_ref'
+--   :p5 = '$."dst_port"'
 --   :cid = 1
 --   :var_nt_exfil_ts = 'nt_exfil_ts'
 

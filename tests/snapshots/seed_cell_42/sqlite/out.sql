@@ -19,9 +19,9 @@ WHERE
       JOIN entities r0 ON r0.eid = h0.dst
       WHERE
         h0.src = e.eid
-        AND h0.rel = :p6
-        AND CASE json_type(r0.props, :p3) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r0.props, :p3) l1 WHERE sg_matches(:p4, l1.value)) ELSE sg_matches(
-          :p5,
+        AND h0.rel = :p4
+        AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r0.props, :p2) l1 WHERE sg_matches(:p3, l1.value)) ELSE sg_matches(
+          :p3,
           json_extract(r0.props, :p2)
         ) END
     )
@@ -31,16 +31,16 @@ WHERE
       JOIN entities r0 ON r0.eid = h0.dst
       WHERE
         h0.src = e.eid
-        AND h0.rel = :p11
-        AND CASE json_type(r0.props, :p8) WHEN 'array' THEN EXISTS (
+        AND h0.rel = :p4
+        AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (
           SELECT 1
-          FROM json_each(r0.props, :p8) l1
-          WHERE (l1.value IS NOT NULL AND NOT (typeof(l1.value) = 'text' AND l1.value = :p9))
+          FROM json_each(r0.props, :p2) l1
+          WHERE (l1.value IS NOT NULL AND NOT (typeof(l1.value) = 'text' AND l1.value = :p5))
         ) ELSE (
-          json_extract(r0.props, :p7) IS NOT NULL
+          json_extract(r0.props, :p2) IS NOT NULL
           AND NOT (
-            typeof(json_extract(r0.props, :p7)) = 'text'
-            AND json_extract(r0.props, :p7) = :p10
+            typeof(json_extract(r0.props, :p2)) = 'text'
+            AND json_extract(r0.props, :p2) = :p5
           )
         ) END
     )
@@ -49,16 +49,10 @@ ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'process'
---   :p6 = 'binary_ref'
---   :p3 = '$."name"'
---   :p4 = '.+\\.(exe|dll|bat)$'
---   :p5 = '.+\\.(exe|dll|bat)$'
+--   :p4 = 'binary_ref'
 --   :p2 = '$."name"'
---   :p11 = 'binary_ref'
---   :p8 = '$."name"'
---   :p9 = 'powershell.exe'
---   :p7 = '$."name"'
---   :p10 = 'powershell.exe'
+--   :p3 = '.+\\.(exe|dll|bat)$'
+--   :p5 = 'powershell.exe'
 
 --    7 | APPLY docker://susp_scoring ON procs
 -- APPLY docker://susp_scoring ON procs (line 7)
@@ -87,21 +81,17 @@ FROM var_rows v
 JOIN entities e ON e.eid = v.eid
 WHERE
   v.vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
-  AND CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
+  AND CASE json_type(e.props, :p1) WHEN 'array' THEN EXISTS (
     SELECT 1
-    FROM json_each(e.props, :p2) l0
-    WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p3 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p4 END)
-  ) ELSE (CASE WHEN typeof(json_extract(e.props, :p1)) IN ('integer', 'real') THEN json_extract(e.props, :p1) > :p5 WHEN typeof(json_extract(e.props, :p1)) = 'text' THEN sg_num(json_extract(e.props, :p1)) > :p6 END) END
+    FROM json_each(e.props, :p1) l0
+    WHERE (CASE WHEN typeof(l0.value) IN ('integer', 'real') THEN l0.value > :p2 WHEN typeof(l0.value) = 'text' THEN sg_num(l0.value) > :p2 END)
+  ) ELSE (CASE WHEN typeof(json_extract(e.props, :p1)) IN ('integer', 'real') THEN json_extract(e.props, :p1) > :p2 WHEN typeof(json_extract(e.props, :p1)) = 'text' THEN sg_num(json_extract(e.props, :p1)) > :p2 END) END
 ORDER BY v.rid;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p2 = '$."x_suspicious_score"'
---   :p3 = 0.9
---   :p4 = 0.9
 --   :p1 = '$."x_suspicious_score"'
---   :p5 = 0.9
---   :p6 = 0.9
+--   :p2 = 0.9
 
 --   13 | DISP procs_sus ATTR name, command_line, x_suspicious_score
 -- DISP procs_sus (line 13)

@@ -15,46 +15,36 @@ WHERE
   q.qid = :qid
   AND c.etype = :p1
   AND (
-    CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (
+    CASE json_type(e.props, :p2) WHEN 'array' THEN EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p3) l0
-      WHERE (typeof(l0.value) = 'text' AND l0.value = :p4)
-    ) ELSE (typeof(json_extract(e.props, :p2)) = 'text' AND json_extract(e.props, :p2) = :p5) END
+      FROM json_each(e.props, :p2) l0
+      WHERE (typeof(l0.value) = 'text' AND l0.value = :p3)
+    ) ELSE (typeof(json_extract(e.props, :p2)) = 'text' AND json_extract(e.props, :p2) = :p3) END
     AND (
-      CASE json_type(e.props, :p7) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p7) l0 WHERE l0.value LIKE :p8) ELSE json_extract(
+      CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p4) l0 WHERE l0.value LIKE :p5) ELSE json_extract(
         e.props,
-        :p6
-      ) LIKE :p9 END
-      OR CASE json_type(e.props, :p11) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p11) l0 WHERE l0.value LIKE :p12) ELSE json_extract(
+        :p4
+      ) LIKE :p5 END
+      OR CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p4) l0 WHERE l0.value LIKE :p6) ELSE json_extract(
         e.props,
-        :p10
-      ) LIKE :p13 END
-      OR CASE json_type(e.props, :p15) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p15) l0 WHERE l0.value LIKE :p16) ELSE json_extract(
+        :p4
+      ) LIKE :p6 END
+      OR CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.props, :p4) l0 WHERE l0.value LIKE :p7) ELSE json_extract(
         e.props,
-        :p14
-      ) LIKE :p17 END
+        :p4
+      ) LIKE :p7 END
     )
   )
 ORDER BY e.eid;
 -- params:
 --   :qid = '<query id>'
 --   :p1 = 'process'
---   :p3 = '$."name"'
---   :p4 = 'cmd.exe'
 --   :p2 = '$."name"'
---   :p5 = 'cmd.exe'
---   :p7 = '$."command_line"'
---   :p8 = '%netsh%'
---   :p6 = '$."command_line"'
---   :p9 = '%netsh%'
---   :p11 = '$."command_line"'
---   :p12 = '%ipconfig%'
---   :p10 = '$."command_line"'
---   :p13 = '%ipconfig%'
---   :p15 = '$."command_line"'
---   :p16 = '%arp%'
---   :p14 = '$."command_line"'
---   :p17 = '%arp%'
+--   :p3 = 'cmd.exe'
+--   :p4 = '$."command_line"'
+--   :p5 = '%netsh%'
+--   :p6 = '%ipconfig%'
+--   :p7 = '%arp%'
 
 --    7 | DISP t1016_instances ATTR pid, name, command_line
 -- DISP t1016_instances (line 7)

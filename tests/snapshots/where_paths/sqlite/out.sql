@@ -24,14 +24,14 @@ WHERE
       JOIN entities r0 ON r0.eid = h0.dst
       WHERE
         h0.src = e.eid
-        AND h0.rel = :p5
-        AND CASE json_type(r0.props, :p2) WHEN 'array' THEN EXISTS (
+        AND h0.rel = :p3
+        AND CASE json_type(r0.props, :p1) WHEN 'array' THEN EXISTS (
           SELECT 1
-          FROM json_each(r0.props, :p2) l1
-          WHERE (typeof(l1.value) = 'text' AND l1.value = :p3)
+          FROM json_each(r0.props, :p1) l1
+          WHERE (typeof(l1.value) = 'text' AND l1.value = :p2)
         ) ELSE (
           typeof(json_extract(r0.props, :p1)) = 'text'
-          AND json_extract(r0.props, :p1) = :p4
+          AND json_extract(r0.props, :p1) = :p2
         ) END
     )
     AND EXISTS (
@@ -40,18 +40,18 @@ WHERE
       JOIN entities r0 ON r0.eid = h0.dst
       WHERE
         h0.src = e.eid
-        AND h0.rel = :p11
+        AND h0.rel = :p5
         AND EXISTS (
           SELECT 1
           FROM edges h1
           JOIN entities r1 ON r1.eid = h1.dst
           WHERE
             h1.src = r0.eid
-            AND h1.rel = :p10
-            AND CASE json_type(r1.props, :p7) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r1.props, :p7) l2 WHERE l2.value LIKE :p8) ELSE json_extract(
+            AND h1.rel = :p3
+            AND CASE json_type(r1.props, :p1) WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(r1.props, :p1) l2 WHERE l2.value LIKE :p4) ELSE json_extract(
               r1.props,
-              :p6
-            ) LIKE :p9 END
+              :p1
+            ) LIKE :p4 END
         )
     )
   )
@@ -59,17 +59,11 @@ ORDER BY v.rid;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p5 = 'binary_ref'
---   :p2 = '$."name"'
---   :p3 = 'cmd.exe'
+--   :p3 = 'binary_ref'
 --   :p1 = '$."name"'
---   :p4 = 'cmd.exe'
---   :p11 = 'parent_ref'
---   :p10 = 'binary_ref'
---   :p7 = '$."name"'
---   :p8 = '%.exe'
---   :p6 = '$."name"'
---   :p9 = '%.exe'
+--   :p2 = 'cmd.exe'
+--   :p5 = 'parent_ref'
+--   :p4 = '%.exe'
 
 --    3 | b = procs WHERE binary_ref.name IS NULL OR binary_ref.hashes.'SHA-256' IS NOT NULL
 -- b = procs (line 3)
@@ -95,7 +89,7 @@ WHERE
       JOIN entities r0 ON r0.eid = h0.dst
       WHERE
         h0.src = e.eid
-        AND h0.rel = :p4
+        AND h0.rel = :p2
         AND json_extract(r0.props, :p3) IS NOT NULL
     )
   )
@@ -105,7 +99,6 @@ ORDER BY v.rid;
 --   :var_procs = 'procs'
 --   :p2 = 'binary_ref'
 --   :p1 = '$."name"'
---   :p4 = 'binary_ref'
 --   :p3 = '$."hashes"."SHA-256"'
 
 --    4 | c = procs WHERE x_tags[*] = 'evil' AND x_list[0] = 'first' AND x_objs[*].name LIKE 'a%'
@@ -122,15 +115,15 @@ WHERE
       FROM json_each(e.props, :p1) j0
       WHERE (typeof(j0.value) = 'text' AND j0.value = :p2)
     )
-    AND CASE json_type(e.props, :p4) WHEN 'array' THEN EXISTS (
+    AND CASE json_type(e.props, :p3) WHEN 'array' THEN EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p4) l0
-      WHERE (typeof(l0.value) = 'text' AND l0.value = :p5)
-    ) ELSE (typeof(json_extract(e.props, :p3)) = 'text' AND json_extract(e.props, :p3) = :p6) END
+      FROM json_each(e.props, :p3) l0
+      WHERE (typeof(l0.value) = 'text' AND l0.value = :p4)
+    ) ELSE (typeof(json_extract(e.props, :p3)) = 'text' AND json_extract(e.props, :p3) = :p4) END
     AND EXISTS (
       SELECT 1
-      FROM json_each(e.props, :p8) j0
-      WHERE json_extract(j0.value, :p7) LIKE :p9
+      FROM json_each(e.props, :p6) j0
+      WHERE json_extract(j0.value, :p5) LIKE :p7
     )
   )
 ORDER BY v.rid;
@@ -139,13 +132,11 @@ ORDER BY v.rid;
 --   :var_procs = 'procs'
 --   :p1 = '$."x_tags"'
 --   :p2 = 'evil'
---   :p4 = '$."x_list"[0]'
---   :p5 = 'first'
 --   :p3 = '$."x_list"[0]'
---   :p6 = 'first'
---   :p8 = '$."x_objs"'
---   :p7 = '$."name"'
---   :p9 = 'a%'
+--   :p4 = 'first'
+--   :p6 = '$."x_objs"'
+--   :p5 = '$."name"'
+--   :p7 = 'a%'
 
 --    5 | d = procs WHERE opened_connection_refs.dst_ref.value NOT LIKE '10.%'
 -- d = procs (line 5)
@@ -161,21 +152,21 @@ WHERE
     JOIN entities r0 ON r0.eid = h0.dst
     WHERE
       h0.src = e.eid
-      AND h0.rel = :p6
+      AND h0.rel = :p4
       AND EXISTS (
         SELECT 1
         FROM edges h1
         JOIN entities r1 ON r1.eid = h1.dst
         WHERE
           h1.src = r0.eid
-          AND h1.rel = :p5
-          AND CASE json_type(r1.props, :p2) WHEN 'array' THEN EXISTS (
+          AND h1.rel = :p3
+          AND CASE json_type(r1.props, :p1) WHEN 'array' THEN EXISTS (
             SELECT 1
-            FROM json_each(r1.props, :p2) l2
-            WHERE (l2.value IS NOT NULL AND NOT (l2.value LIKE :p3))
+            FROM json_each(r1.props, :p1) l2
+            WHERE (l2.value IS NOT NULL AND NOT (l2.value LIKE :p2))
           ) ELSE (
             json_extract(r1.props, :p1) IS NOT NULL
-            AND NOT (json_extract(r1.props, :p1) LIKE :p4)
+            AND NOT (json_extract(r1.props, :p1) LIKE :p2)
           ) END
       )
   )
@@ -183,12 +174,10 @@ ORDER BY v.rid;
 -- params:
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p6 = 'opened_connection_refs'
---   :p5 = 'dst_ref'
---   :p2 = '$."value"'
---   :p3 = '10.%'
+--   :p4 = 'opened_connection_refs'
+--   :p3 = 'dst_ref'
 --   :p1 = '$."value"'
---   :p4 = '10.%'
+--   :p2 = '10.%'
 
 --    6 | e = procs WHERE id = 'process--1' AND type = 'process'
 -- e = procs (line 6)
@@ -223,13 +212,13 @@ WHERE
       WHERE
         xc.eid = e.eid
         AND xo.etype = :p1
-        AND CASE json_type(x.props, :p3) WHEN 'array' THEN EXISTS (
+        AND CASE json_type(x.props, :p2) WHEN 'array' THEN EXISTS (
           SELECT 1
-          FROM json_each(x.props, :p3) l0
-          WHERE (typeof(l0.value) = 'text' AND l0.value = :p4)
+          FROM json_each(x.props, :p2) l0
+          WHERE (typeof(l0.value) = 'text' AND l0.value = :p3)
         ) ELSE (
           typeof(json_extract(x.props, :p2)) = 'text'
-          AND json_extract(x.props, :p2) = :p5
+          AND json_extract(x.props, :p2) = :p3
         ) END
     )
     OR EXISTS (
@@ -239,14 +228,14 @@ WHERE
       JOIN entities x ON x.eid = xo.eid
       WHERE
         xc.eid = e.eid
-        AND xo.etype = :p6
-        AND CASE json_type(x.props, :p8) WHEN 'array' THEN EXISTS (
+        AND xo.etype = :p4
+        AND CASE json_type(x.props, :p5) WHEN 'array' THEN EXISTS (
           SELECT 1
-          FROM json_each(x.props, :p8) l0
-          WHERE (typeof(l0.value) = 'text' AND l0.value = :p9)
+          FROM json_each(x.props, :p5) l0
+          WHERE (typeof(l0.value) = 'text' AND l0.value = :p6)
         ) ELSE (
-          typeof(json_extract(x.props, :p7)) = 'text'
-          AND json_extract(x.props, :p7) = :p10
+          typeof(json_extract(x.props, :p5)) = 'text'
+          AND json_extract(x.props, :p5) = :p6
         ) END
     )
   )
@@ -255,12 +244,8 @@ ORDER BY v.rid;
 --   :cid = 1
 --   :var_procs = 'procs'
 --   :p1 = 'file'
---   :p3 = '$."name"'
---   :p4 = 'evil.exe'
 --   :p2 = '$."name"'
---   :p5 = 'evil.exe'
---   :p6 = 'user-account'
---   :p8 = '$."user_id"'
---   :p9 = 'root'
---   :p7 = '$."user_id"'
---   :p10 = 'root'
+--   :p3 = 'evil.exe'
+--   :p4 = 'user-account'
+--   :p5 = '$."user_id"'
+--   :p6 = 'root'
