@@ -107,3 +107,31 @@ def test_apply_is_not_available_yet(hunt):
     with pytest.raises(HuntSemanticError, match="not available yet"):
         hunt.run("APPLY docker://pinip ON p")
     assert hunt.vars["p"].entities == len(HOSTILE)
+
+
+def test_interrupted_ingest_leaves_store_as_it_was(hunt):
+    """Ctrl-C (or any failure) half-way through a GET's ingest rolls the whole GET back."""
+    from stixgraph.sources import register_source
+    from stixgraph.sources.bundle import BundleSource
+    from stixgraph.sources.base import DataSource
+
+    class Interrupted(DataSource):
+        schemes = ("interrupted",)
+
+        def query(self, q, progress=None):
+            inner = BundleSource(hunt.uri)
+            for i, ob in enumerate(inner.query(q)):
+                if i == 3:
+                    raise KeyboardInterrupt
+                yield ob
+
+    register_source("interrupted", Interrupted)
+    ingest = hunt.store.ingest
+    hunt.store.ingest = lambda obs, qid=None: ingest(obs, qid, batch_size=2)  # 1st batch lands
+    hunt.run(f'p = GET process FROM "{hunt.uri}" WHERE name = \'powershell.exe\'')
+    before = counts(hunt)
+    p_before = hunt.vars["p"]
+    with pytest.raises(KeyboardInterrupt):
+        hunt.run("p = GET process FROM \"interrupted://x\" WHERE name LIKE '%'")
+    assert counts(hunt) == before
+    assert hunt.vars["p"] == p_before
