@@ -276,11 +276,23 @@ class Session:
                         start=span[0] if span else None, stop=span[1] if span else None,
                         limit=stmt.limit)
         ds = open_source(uri, self.source_config.get(uri))
+        stream = None
         try:
             qid = self.store.begin_query(uri, pattern)
             cb = (lambda n: self.progress(uri, n)) if self.progress else None
-            self.store.ingest(ds.query(q, cb), qid)
+            # a store that prepares its writes (prepare_chunk) lets a source that can read in
+            # child processes (query_prepared) do that work there, overlapping the writes
+            prepare = getattr(self.store, "prepare_chunk", None)
+            fast = getattr(ds, "query_prepared", None)
+            if prepare is not None and fast is not None:
+                stream = fast(q, prepare, cb)
+            if stream is None:
+                stream = ds.query(q, cb)
+            self.store.ingest(stream, qid)
         finally:
+            close = getattr(stream, "close", None)
+            if close is not None:  # stops reader processes when the ingest failed
+                close()
             ds.close()
         info = self.store.get_from_query(stmt.out, stmt.etype, qid, where,
                                          self._birth(stmt, "GET", source=uri, cached=True))

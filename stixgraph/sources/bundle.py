@@ -20,12 +20,17 @@ from typing import Callable, Iterator
 from urllib.parse import unquote, urlparse
 
 from ..errors import DataSourceError
-from ..stix.bundle import iter_bundle
+from ..stix.bundle import block_cache, iter_bundle, iter_half, remember_blocks, split_point
 from ..stix.match import compile_matcher, in_time_range, text_filter, time_bounds
 from ..stix.model import Observation
 from .base import DataSource, SourceQuery
 
 _HTTP_CHUNK = 1 << 20
+#: local files at least this big are read in a child process (overlapping with the store's
+#: writes); from SPLIT_MIN on, by two children, one per half of the file
+PARALLEL_MIN = 8 << 20
+SPLIT_MIN = 24 << 20
+CHILD_CHUNK = 1000  # observations per message from a reader process
 
 
 def _file_path(part: str) -> Path:
@@ -132,8 +137,8 @@ class BundleSource(DataSource):
 
     # -- DataSource ----------------------------------------------------------
 
-    def query(self, q: SourceQuery, progress: Callable[[int], None] | None = None
-              ) -> Iterator[Observation]:
+    @staticmethod
+    def _filters(q: SourceQuery):
         matcher = compile_matcher(q.where, q.etype)
         lo, hi = time_bounds(q.start, q.stop)
         if lo is None and hi is None:
@@ -141,7 +146,11 @@ class BundleSource(DataSource):
         else:
             def accept(obs):
                 return in_time_range(obs, lo, hi) and matcher(obs)
-        tf = text_filter(q.where, q.etype)
+        return accept, text_filter(q.where, q.etype)
+
+    def query(self, q: SourceQuery, progress: Callable[[int], None] | None = None
+              ) -> Iterator[Observation]:
+        accept, tf = self._filters(q)
         limit = q.limit
         if limit is not None and limit <= 0:
             return
@@ -153,6 +162,107 @@ class BundleSource(DataSource):
                 if limit is not None and n >= limit:
                     return
             done += self._size(part)
+
+    def query_prepared(self, q: SourceQuery, prepare: Callable[[list], object],
+                       progress: Callable[[int], None] | None = None):
+        """:meth:`query`'s observations as ``prepare(list_of_observations)`` chunks, in order,
+        read and prepared by child processes; None when that does not pay (a small file, a
+        URL, several parts, a LIMIT, one CPU) and :meth:`query` should be used."""
+        from .parallel import fork_available, usable_cpus
+
+        if q.limit is not None or len(self.parts) != 1 or self._is_http(self.parts[0]):
+            return None
+        path = _file_path(self.parts[0])
+        try:
+            if not path.is_file() or path.stat().st_size < PARALLEL_MIN:
+                return None
+        except OSError:
+            return None
+        if usable_cpus() < 2 or not fork_available():
+            return None
+        return self._parallel(path, q, prepare, progress)
+
+    def _parallel(self, path: Path, q: SourceQuery, prepare, progress):
+        from .parallel import Child
+
+        accept, tf = self._filters(q)
+        name = str(path)
+        sp = split_point(path, SPLIT_MIN)
+        x, resume = sp if sp else (None, None)
+        a = b = None
+        sizes = [0, 0]
+
+        def report(i, n):
+            sizes[i] = n
+            if progress:
+                progress(sizes[0] + sizes[1])
+
+        try:
+            a = Child(_read_half, name, accept, tf, prepare, None, x, None, name=f"{name} reader")
+            if sp:
+                b = Child(_read_half, name, accept, tf, prepare, x, None, resume,
+                          name=f"{name} second reader")
+            stopped = False
+            b_msgs: list = []
+            b_error = None
+            while True:
+                m = a.next()
+                if m[0] == "chunk":
+                    yield m[1]
+                elif m[0] == "progress":
+                    report(0, m[1])
+                elif m[0] == "overshoot":  # the split guess was wrong: the first reads on
+                    if b is not None:
+                        b.stop()
+                        b = None
+                elif m[0] == "reached":  # the first half is done: is the second good?
+                    end = None
+                    while end is None:
+                        try:
+                            mb = b.next()
+                        except BaseException as e:  # noqa: BLE001
+                            if b.status == "error":  # the first error after the split
+                                b_error = e
+                                break
+                            if b.status == "died":
+                                end = ("died", {})
+                                break
+                            raise
+                        if mb[0] == "done":
+                            end = mb[1]
+                        else:
+                            b_msgs.append(mb)
+                    if b_error is not None or end[0] == "ok":
+                        stopped = True
+                        a.answer("stop")
+                        if end is not None:
+                            self._add_stats(end)
+                    else:  # the second half needs the first (STIX 2.1 refs): one reader
+                        b.stop()
+                        b, b_msgs = None, []
+                        a.answer("continue")
+                elif m[0] == "done":
+                    self._add_stats(m[1])
+                    break
+            if not stopped:
+                return
+            for mb in b_msgs:
+                if mb[0] == "chunk":
+                    yield mb[1]
+                elif mb[0] == "progress":
+                    report(1, mb[1])
+            if b_error is not None:
+                raise b_error
+        finally:
+            for c in (a, b):
+                if c is not None:
+                    c.stop()
+
+    def _add_stats(self, status: tuple) -> None:
+        remember_blocks(status[2])
+        for k, v in (status[1] or {}).items():
+            if isinstance(v, int):
+                self.stats[k] = self.stats.get(k, 0) + v
 
     def fingerprint(self) -> str | None:
         out = []
@@ -180,3 +290,46 @@ class BundleSource(DataSource):
         if self._session is not None:
             self._session.close()
             self._session = None
+
+
+class _Unsplittable(Exception):
+    pass
+
+
+def _read_half(ch, path: str, accept, tf, prepare, start, stop_at, resume):
+    """A reader process: one half of a split file (``start``: the second, ``stop_at``: the
+    first), or the whole file.  Sends ``prepare``d chunks of CHILD_CHUNK observations."""
+    from .parallel import Stop
+
+    buf: list = []
+    stats: dict = {}
+
+    def flush():
+        if buf:
+            ch.send("chunk", prepare(buf))
+            buf.clear()
+
+    def on_stop(exact: bool):
+        flush()
+        if not exact:
+            ch.send("overshoot")
+        elif ch.ask("reached") == "stop":
+            raise Stop
+
+    def on_refs():
+        raise _Unsplittable
+
+    try:
+        for ob in iter_half(path, start=start, stop_at=stop_at, on_stop=on_stop,
+                            on_refs=on_refs if start is not None else None, resume=resume,
+                            accept=accept, text_filter=tf, stats=stats, name=path,
+                            progress=lambda n: ch.send("progress", n)):
+            buf.append(ob)
+            if len(buf) >= CHILD_CHUNK:
+                flush()
+    except Stop:
+        pass
+    except _Unsplittable:
+        return "unsplittable", stats, None
+    flush()
+    return "ok", stats, block_cache()

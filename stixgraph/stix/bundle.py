@@ -91,6 +91,29 @@ _SCALAR = re.compile(rb"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|n
 _CAND_ANY = re.compile(rb"[}\]]\s*(?:[,\]}{:]|\Z)")  # end of any nested value
 _CAND_EL = re.compile(rb"\}\s*(?:,\s*(?:\{|\Z)|\]|\Z)")  # end of an array element
 _CAND_STREAM = re.compile(rb"\}\s*(?:\{|\Z)")  # end of an object in a stream
+_OBJREFS = b'"object_refs"'
+#: where :func:`split_point` cuts a file: the first reader's output is stored while it reads,
+#: the second's only after, so the second gets the smaller part
+SPLIT_FRACTION = 0.65
+
+# Verified blocks, remembered per file version so that reading the same file again skips the
+# verification: (dev, inode, size, mtime_ns, ctime_ns, separator) -> {block start offset:
+# (block end offset, hatch, has "object_refs")}.  A block is the same bytes when the file's
+# identity and times are the same, so its verification gives the same answer.
+_BLOCKS: dict[tuple, dict[int, tuple[int, bool, bool]]] = {}
+_BLOCKS_FILES = 32
+
+
+def block_cache() -> dict:
+    """The verified-block memory (to hand to another process, see :func:`remember_blocks`)."""
+    return {k: dict(v) for k, v in _BLOCKS.items()}
+
+
+def remember_blocks(cache: dict) -> None:
+    for k, v in (cache or {}).items():
+        _BLOCKS.setdefault(k, {}).update(v)
+    while len(_BLOCKS) > _BLOCKS_FILES:
+        del _BLOCKS[next(iter(_BLOCKS))]
 
 
 def _eof_error(e: orjson.JSONDecodeError) -> bool:
@@ -149,6 +172,25 @@ class BundleReader:
         self.D: bytes | None = None
         self.collect = False  # re-reading skipped ranges: keep every element
         self.hatch = True
+        self.btype = None  # the bundle's "type" value, once read
+        self.form = None  # "bundle" (objects array in an object), "list", "stream"
+        self.refs_seen = False  # an observed-data with object_refs was read
+        # split reading (two processes, :func:`split_point`): this reader stops at the element
+        # starting at file offset ``stop_at`` and calls ``on_stop(exact)`` there (exact: the
+        # offset is a real element start and nothing read so far needs the rest of the file;
+        # on_stop may raise to end the read, or return to read on); ``on_refs()`` is called
+        # when an observed-data with object_refs is read.
+        self.stop_at: int | None = None
+        self.on_stop: Callable[[bool], None] | None = None
+        self.on_refs: Callable[[], None] | None = None
+        self.ident = None  # the file's identity for _BLOCKS (seekable real files only)
+        self.blocks: dict | None = None
+        if seekable:
+            try:
+                st = os.fstat(f.fileno())
+                self.ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+                pass
 
     # -- low level -----------------------------------------------------------
 
@@ -256,6 +298,10 @@ class BundleReader:
         if self.collect:
             self.out.append(el)
         elif t == "observed-data":
+            if el.get("object_refs"):
+                self.refs_seen = True
+                if self.on_refs is not None:
+                    self.on_refs()
             if el.get("object_refs") and not isinstance(el.get("objects"), dict):
                 if self.needles is not None:
                     self.go_full()
@@ -351,6 +397,10 @@ class BundleReader:
                          f"{chr(c)!r}")
             if c != 0x7B:
                 self.err("not a STIX object in the objects array")
+            if self.stop_at is not None and self.base + self.p >= self.stop_at:
+                exact = self.base + self.p == self.stop_at and not self.refs_seen
+                self.stop_at = None
+                self.on_stop(exact)
             if self.D is None:
                 self.one_element(comma)
                 self.learn_separator(comma)
@@ -388,14 +438,34 @@ class BundleReader:
             self.one_element(comma)  # the last element
             return True
         end = e + 1
-        if self.needles is not None and self.verify(self.buf[self.p:end]):
-            if self.alts:  # first block: keep the needle set with the fewest hits
-                blk = self.buf[self.p:end]
-                self.needles = min(self.alts, key=lambda ns: sum(blk.count(n) for n in ns[:-3]))
-                self.alts = None
-            self.skim(end)
+        if self.stop_at is not None:  # end the block at the stop element
+            i = self.stop_at - self.base - (len(self.D) - 1)
+            if self.p <= i and i + 1 < end and self.buf.startswith(self.D, i):
+                end = i + 1
+        if self.needles is None:
+            self.parse_all(end, comma)
+            return True
+        if self.blocks is None and self.ident is not None:
+            self.blocks = _BLOCKS.setdefault(self.ident + (self.D,), {})
+            while len(_BLOCKS) > _BLOCKS_FILES:
+                del _BLOCKS[next(iter(_BLOCKS))]
+        start = self.base + self.p
+        known = self.blocks.get(start) if self.blocks is not None else None
+        if known is not None and known[0] == self.base + end:
+            self.hatch, objrefs = known[1], known[2]
+        elif self.verify(self.buf[self.p:end]):
+            objrefs = None
         else:
             self.parse_all(end, comma)
+            return True
+        if self.alts:  # first block: keep the needle set with the fewest hits
+            blk = self.buf[self.p:end]
+            self.needles = min(self.alts, key=lambda ns: sum(blk.count(n) for n in ns[:-3]))
+            self.alts = None
+        hatch = self.hatch
+        found = self.skim(end, objrefs)
+        if objrefs is None and self.blocks is not None and self.needles is not None:
+            self.blocks[start] = (self.base + end, hatch, found)
         return True
 
     def parse_all(self, end: int, comma: bool):
@@ -451,15 +521,25 @@ class BundleReader:
                 r = r.replace(b'\\"', b"")  # escaped quotes
         return _balanced(r.translate(None, b"\\xu/"), sep)
 
-    def skim(self, end: int):
-        """Verified block [p, end): parse only the elements the text filter lets through."""
+    def skim(self, end: int, objrefs: bool | None = None) -> bool:
+        """Verified block [p, end): parse only the elements the text filter lets through.
+        ``objrefs`` False: the block is known to hold no ``"object_refs"``.  Returns whether
+        it holds one (True when that was not looked for)."""
         b, D, L, p0 = self.buf, self.D, len(self.D), self.p
         spans = []
+        found = True
         for n in self.needles:
             if n[0] == 0x5C and not self.hatch:
                 continue
+            if n == _OBJREFS:
+                if objrefs is False:
+                    found = False
+                    continue
+                h = b.find(n, p0, end)
+                found = h >= 0
+            else:
+                h = b.find(n, p0, end)
             t = p0
-            h = b.find(n, p0, end)
             while h >= 0:
                 if n[0] == 0x5C:  # an escape needle: real only after an even backslash run
                     i = h - 1
@@ -482,7 +562,7 @@ class BundleReader:
             if s < last:
                 continue
             seg = b[s:t]
-            if not (core(seg) or b'"object_refs"' in seg or (hatch and has_hatch(seg))):
+            if not (core(seg) or _OBJREFS in seg or (hatch and has_hatch(seg))):
                 continue
             if s > last:
                 self.skipped.append((self.base + last, self.base + s))
@@ -496,10 +576,11 @@ class BundleReader:
                 if s < end:
                     self.parse_all(end, True)
                 self.p = end
-                return
+                return True
         if last < end:
             self.skipped.append((self.base + last, self.base + end))
         self.p = end
+        return found
 
     # -- top level -----------------------------------------------------------
 
@@ -517,6 +598,7 @@ class BundleReader:
         c = self.peek()
         if c == 0x5B:
             self.p += 1
+            self.form = "list"
             yield from self.array(comma=True)
             self.end_of_file()
             return
@@ -524,7 +606,19 @@ class BundleReader:
             self.err("not JSON: a STIX bundle starts with '{' or '['")
         self.mark = start = self.base + self.p
         self.p += 1
-        first, saw_array, btype = True, False, None
+        yield from self._members(start, True, False, None)
+
+    def resume(self, form: str, btype):
+        """Read from an element start inside the objects array (the second half of a split
+        file, :func:`split_point`) to the end of the file."""
+        yield from self.array(comma=True)
+        if form == "list":
+            self.end_of_file()
+        else:
+            yield from self._members(None, False, True, btype)
+
+    def _members(self, start, first: bool, saw_array: bool, btype):
+        """The bundle object's members from ``p`` (just after ``{`` or after a member)."""
         while True:
             c = self.peek()
             if c == 0x7D:
@@ -541,7 +635,7 @@ class BundleReader:
                 if btype not in (None, "bundle"):
                     self.err(f"not a STIX bundle (type {btype!r})")
                 self.p += 1
-                saw_array, self.mark = True, None
+                saw_array, self.mark, self.btype, self.form = True, None, btype, "bundle"
                 yield from self.array(comma=True)
                 continue
             raw = self.skip_value()
@@ -562,6 +656,7 @@ class BundleReader:
             return
         if not isinstance(btype, str) or not btype:
             self.err("not a STIX bundle: a JSON object without 'type'", start - self.base)
+        self.form = "stream"
         self.handle(obj, start)
         yield
         yield from self.array(comma=False)
@@ -621,9 +716,13 @@ def iter_bundle(src, *, accept: Callable[[Observation], bool] | None = None,
     (only used on seekable files); ``progress(bytes_read)``; ``stats`` collects
     ``dropped_refs``.  Errors are :class:`DataSourceError` naming the file and byte offset.
     """
-    label = name
-    for od, top, off in scan(src, text_filter=text_filter, progress=progress, stats=stats,
-                             name=name):
+    yield from _normalised(scan(src, text_filter=text_filter, progress=progress, stats=stats,
+                                name=name), accept, stats, name, src)
+
+
+def _normalised(raw, accept, stats, label, src) -> Iterator[Observation]:
+    """``iter_bundle``'s second half: filter and normalise ``scan``'s triples."""
+    for od, top, off in raw:
         try:
             if accept is not None:
                 try:
@@ -636,6 +735,66 @@ def iter_bundle(src, *, accept: Callable[[Observation], bool] | None = None,
         except DataSourceError as e:
             where = label or getattr(src, "name", None) or str(src)
             raise DataSourceError(f"{where}: object at byte {off}: {e}") from None
+
+
+def split_point(path, min_size: int = 0) -> tuple[int, dict] | None:
+    """Where two processes can share the reading of a bundle file: ``(x, resume)`` where
+    ``x`` is the file offset of an objects-array element near the middle *if* the separator
+    before it is a real element boundary, and ``resume`` the keyword arguments of
+    :func:`iter_half`'s second reader.  The first reader (started with ``stop_at=x``) proves
+    or disproves the guess when it gets there.  None when the file is small or its layout
+    unusual (a stream of objects, no regular separator)."""
+    try:
+        size = os.path.getsize(path)
+        if size < max(min_size, 2 * CHUNK):
+            return None
+        with open(path, "rb") as f:
+            r = BundleReader(f, str(path), seekable=True)
+            gen = r._top()
+            try:
+                next(gen)  # the first element (with the separator learnt after it)
+            except (StopIteration, DataSourceError):
+                return None
+            finally:
+                gen.close()
+            if r.D is None or r.form not in ("bundle", "list"):
+                return None
+            first_end = r.base + r.p
+            mid = int(size * SPLIT_FRACTION)
+            f.seek(mid)
+            window = f.read(1 << 20)
+    except OSError:
+        return None
+    i = window.find(r.D)
+    if i < 0:
+        return None
+    x = mid + i + len(r.D) - 1
+    if x <= first_end or x >= size - 1:
+        return None
+    return x, {"form": r.form, "btype": r.btype, "D": r.D}
+
+
+def iter_half(path, *, start: int | None = None, stop_at: int | None = None, on_stop=None,
+              on_refs=None, resume: dict | None = None, accept=None, text_filter=None,
+              progress=None, stats=None, name=None) -> Iterator[Observation]:
+    """:func:`iter_bundle` over one half of a file split at :func:`split_point`'s offset:
+    the first half reads from the start with ``stop_at``/``on_stop`` (see
+    :class:`BundleReader`), the second from ``start`` with the ``resume`` arguments."""
+    f, fname, _ = _open(path)
+    try:
+        r = BundleReader(f, name or fname, text_filter=text_filter, progress=progress,
+                         stats=stats, seekable=True)
+        r.on_refs = on_refs
+        if start is None:
+            r.stop_at, r.on_stop = stop_at, on_stop
+            raw = r.observed_data()
+        else:
+            f.seek(start)
+            r.base, r.D = start, resume["D"]
+            raw = r._drain(r.resume(resume["form"], resume["btype"]))
+        yield from _normalised(raw, accept, stats, name, path)
+    finally:
+        f.close()
 
 
 def _main(argv=None):  # pragma: no cover - benchmark helper

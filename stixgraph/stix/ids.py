@@ -242,12 +242,19 @@ def _finish(t: str, c: dict, std_keys: bool = True) -> str:
         for v in c.values():  # flat str/int contributions (the common case) are plain
             tv = type(v)
             if tv is not str and (tv is not int or not -_BIG < v < _BIG):
+                if tv is list:  # so are lists of strings (protocols)
+                    for x in v:
+                        if type(x) is not str:
+                            break
+                    else:
+                        continue
                 break
         else:
             data = orjson.dumps(c, option=_SORT)
     if data is None:
         data = canonical_bytes(c)
-    key = (t, data.decode("utf-8", "surrogatepass"))  # compact: orjson's bytes over-allocate
+    # compact text (orjson's bytes over-allocate); 3-tuples never meet sco_id's (type, value)
+    key = (t, data.decode("utf-8", "surrogatepass"), None)
     r = _cache.get(key)
     if r is None:
         if len(_cache) >= _CACHE_MAX:
@@ -300,6 +307,27 @@ def asset_host(asset: dict | None):
             if asset.get(p) is not None:
                 return asset[p]
     return None
+
+
+def contrib_id(t: str, c: dict, scope) -> str:
+    """The id of a standard-type SCO (not process, not a single-property type) from its
+    contributions ``c`` (the present ones, in :data:`ID_PROPS` order, refs already ids,
+    hashes not yet reduced), ``scope()`` giving the fallback: what :func:`sco_id` returns."""
+    h = c.get("hashes")
+    if h is not None and isinstance(h, dict):
+        h = choose_hash(h)
+        if h is None:
+            del c["hashes"]
+        else:
+            c["hashes"] = h
+    tsp = _TS_PROPS.get(t)
+    if tsp:
+        for k in tsp:
+            if isinstance(c.get(k), str):
+                c[k] = _fast_ts(c[k])
+    if c:
+        return _finish(t, c)
+    return scoped_id(t, scope())
 
 
 def sco_id(obj: dict, *, scope=None, host=None) -> str:

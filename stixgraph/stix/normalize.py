@@ -32,7 +32,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ..errors import DataSourceError
-from .ids import ID_PROPS, _parse_ts, asset_host, canonical, scoped_id, sco_id
+from .ids import _SIMPLE, ID_PROPS, _parse_ts, asset_host, canonical, contrib_id, scoped_id, sco_id
+from .ids import _cache as _ID_CACHE
 from .model import Observation
 
 #: ref properties that point at SDOs (markings, identities), never rewritten or dropped
@@ -177,7 +178,25 @@ def _assign_ids(objs: dict[str, dict], scope_of) -> dict[str, str]:
     def idof(key):
         o = objs[key]
         busy.add(key)
-        keys = _ID_REF_KEYS.get(o["type"])
+        t = o["type"]
+        keys = _ID_REF_KEYS.get(t)
+        if keys:  # a standard type: its contributions, refs made ids first
+            c = {}
+            try:
+                for p in ID_PROPS[t]:
+                    v = o.get(p)
+                    if v is None:
+                        continue
+                    if p in keys:
+                        v = _rewrite_value(p, v, resolve_for_id, None)
+                        if v is _DROP:
+                            continue
+                    c[p] = v
+                i = contrib_id(t, c, lambda: scope_of(key))
+            finally:
+                busy.discard(key)
+            ids[key] = i
+            return i
         if keys is None:  # custom type: every property contributes
             keys = [k for k, v in o.items() if _kind(k) in (1, 2) or isinstance(v, (dict, list))]
         view = dict(o)
@@ -198,20 +217,42 @@ def _assign_ids(objs: dict[str, dict], scope_of) -> dict[str, str]:
         return i
 
     later = []
+    cache = _ID_CACHE
     for key, o in objs.items():  # objects without contributing refs: no recursion
-        keys = _ID_REF_KEYS.get(o["type"])
+        t = o["type"]
+        p = _SIMPLE.get(t)
+        if p is not None:  # sco_id's fast path, inline
+            v = o.get(p)
+            if type(v) is str:
+                i = cache.get((t, v))
+                if i is not None:
+                    ids[key] = i
+                    continue
+        keys = _ID_REF_KEYS.get(t)
         if keys is not None:
             for k in keys:
                 if k in o:
                     break
             else:
-                ids[key] = sco_id(o, scope=lambda key=key: scope_of(key), host=host)
+                ids[key] = sco_id(o, scope=_Scope(scope_of, key), host=host)
                 continue
         later.append(key)
     for key in later:
         if key not in ids:
             idof(key)
     return ids
+
+
+class _Scope:
+    """``scope_of(key)``, computed only if called (cheaper than a closure per object)."""
+
+    __slots__ = ("f", "key")
+
+    def __init__(self, f, key):
+        self.f, self.key = f, key
+
+    def __call__(self):
+        return self.f(self.key)
 
 
 _DROP = object()
@@ -261,6 +302,19 @@ def _rewrite_value(k: str, v, resolve, counter: list | None):
     return v
 
 
+_PLAIN: dict[tuple, bool] = {}
+
+
+def _plain_shape(shape: tuple) -> bool:
+    """No ref or verbatim property among these keys (memoised per key tuple)."""
+    r = _PLAIN.get(shape)
+    if r is None:
+        r = all(_kind(k) == 0 for k in shape)
+        if len(_PLAIN) < 10_000:
+            _PLAIN[shape] = r
+    return r
+
+
 def _rewrite_obj(o: dict, resolve, counter) -> dict:
     out = {}
     kinds = _KINDS
@@ -273,6 +327,17 @@ def _rewrite_obj(o: dict, resolve, counter) -> dict:
                 continue
         elif kind == 3:
             out[k] = v
+            continue
+        elif kind == 1:  # _rewrite_value's *_ref case, inline
+            if type(v) is str:
+                r = resolve(v)
+                if r is None:
+                    if counter is not None:
+                        counter[0] += 1
+                else:
+                    out[k] = r
+            else:
+                out[k] = v
             continue
         nv = _rewrite_value(k, v, resolve, counter)
         if nv is not _DROP:

@@ -17,15 +17,18 @@ Everything is grouped by collection (``cid``); one collection, ``default``, unle
 """
 from __future__ import annotations
 
+import gc
 import ipaddress
 import re
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
-from itertools import islice
+from bisect import bisect_left
+from collections import Counter
+from itertools import chain, repeat
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 import orjson
 
@@ -36,7 +39,7 @@ from ..stix.model import Observation
 from . import sql as S
 from .base import Birth, GraphStore, VarInfo
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: + obs_q, qsets, query_counts, qset_counts; - index entities_type
 
 # The observation columns TIMESTAMPED/RECORDS/ADDOBSID put first.
 TRANSFORM_COLUMNS = {"TIMESTAMPED": ["first_observed"],
@@ -49,7 +52,6 @@ CREATE TABLE IF NOT EXISTS collections(cid INTEGER PRIMARY KEY, name TEXT UNIQUE
 CREATE TABLE IF NOT EXISTS entities(
     eid INTEGER PRIMARY KEY, cid INTEGER NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
     props TEXT NOT NULL, UNIQUE(cid, id));
-CREATE INDEX IF NOT EXISTS entities_type ON entities(cid, type);
 CREATE TABLE IF NOT EXISTS entity_types(cid INTEGER NOT NULL, type TEXT NOT NULL,
     PRIMARY KEY(cid, type)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS edges(src INTEGER NOT NULL, rel TEXT NOT NULL, dst INTEGER NOT NULL,
@@ -77,12 +79,13 @@ CREATE TABLE IF NOT EXISTS var_rows(rid INTEGER PRIMARY KEY, vid INTEGER NOT NUL
     eid INTEGER, oid INTEGER, data TEXT);
 CREATE INDEX IF NOT EXISTS var_rows_vid ON var_rows(vid);
 CREATE INDEX IF NOT EXISTS var_rows_eid ON var_rows(vid, eid);
-"""
-
-STAGING = """
-CREATE TEMP TABLE IF NOT EXISTS stage_contains(obs TEXT, ent TEXT);
-CREATE TEMP TABLE IF NOT EXISTS stage_edges(src TEXT, rel TEXT, dst TEXT);
-CREATE TEMP TABLE IF NOT EXISTS stage_obs(id TEXT);
+CREATE TABLE IF NOT EXISTS obs_q(oid INTEGER PRIMARY KEY, qsid INTEGER NOT NULL, n INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS obs_q_qsid ON obs_q(qsid);
+CREATE TABLE IF NOT EXISTS qsets(qsid INTEGER PRIMARY KEY, qids TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS query_counts(qid INTEGER NOT NULL, etype TEXT NOT NULL,
+    n INTEGER NOT NULL, PRIMARY KEY(qid, etype)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS qset_counts(qids TEXT NOT NULL, etype TEXT NOT NULL,
+    n INTEGER NOT NULL, PRIMARY KEY(qids, etype)) WITHOUT ROWID;
 """
 
 
@@ -161,6 +164,216 @@ def _clean(obj: dict) -> dict:
     return {k: v for k, v in obj.items() if v is not None}
 
 
+class PreparedChunk(NamedTuple):
+    """Observations ready to store (:func:`prepare_chunk`; plain lists of str and int, cheap
+    to pickle from a reader process).
+
+    * ``obs[i]``: (id, first_observed, last_observed, number_observed, props JSON) of the
+      i-th observation, which holds ``nobj[i]`` objects;
+    * ``keys``/``types``/``texts``: the distinct objects (STIX id, type, JSON without top-level
+      nulls, its sightings in this chunk merged: later non-null top-level values win);
+    * ``sight``: per object sighting, observation by observation, the index of its key;
+    * ``diff``: key index → [(sighting index, JSON)] for the keys whose sightings differ
+      (what cutting the chunk needs);
+    * ``edges``: (observation index, key index of the source, ref property, target id), one
+      per ref value, from the first sighting of each distinct JSON."""
+
+    obs: list
+    nobj: list
+    keys: list
+    types: list
+    texts: list
+    sight: list
+    diff: dict
+    edges: list
+
+    def slice(self, a: int, b: int) -> "PreparedChunk":
+        """Observations [a, b) as a chunk of their own."""
+        if a == 0 and b >= len(self.obs):
+            return self
+        sa = sum(self.nobj[:a])
+        sb = sa + sum(self.nobj[a:b])
+        own = {}  # sighting index -> its own JSON, for keys whose sightings differ
+        for pairs in self.diff.values():
+            own.update(pairs)
+        keys, types, sight, index, texts_of = [], [], [], {}, []
+        for j in range(sa, sb):
+            k = self.sight[j]
+            n = index.get(k)
+            if n is None:
+                n = index[k] = len(keys)
+                keys.append(self.keys[k])
+                types.append(self.types[k])
+                texts_of.append([])
+            sight.append(n)
+            if k in self.diff:
+                texts_of[n].append((j - sa, own[j]))
+        texts, diff = [], {}
+        for k, n in index.items():
+            pairs = texts_of[n]
+            if not pairs:
+                texts.append(self.texts[k])
+            else:
+                ts = [t for _, t in pairs]
+                texts.append(ts[0] if all(t == ts[0] for t in ts) else _merge_texts(ts))
+                if len(set(ts)) > 1:
+                    diff[n] = pairs
+        edges = [(i - a, index[k], rel, dst) for i, k, rel, dst in self.edges
+                 if a <= i < b and k in index]
+        return PreparedChunk(self.obs[a:b], self.nobj[a:b], keys, types, texts, sight, diff,
+                             edges)
+
+
+def _empty_chunk() -> PreparedChunk:
+    return PreparedChunk([], [], [], [], [], [], {}, [])
+
+
+class _Pending:
+    """Prepared chunks waiting to be cut into batches of exactly n observations."""
+
+    def __init__(self):
+        self.chunks: list[PreparedChunk] = []
+        self.n = 0
+
+    def add(self, c: PreparedChunk) -> None:
+        if c.obs or c.keys:
+            self.chunks.append(c)
+            self.n += len(c.obs)
+
+    def take(self, n: int) -> list[PreparedChunk]:
+        """The next n observations (fewer at the end), as chunks."""
+        out, got = [], 0
+        while self.chunks and got < n:
+            c = self.chunks[0]
+            k = len(c.obs)
+            if got + k <= n:
+                out.append(self.chunks.pop(0))
+                got += k
+            else:
+                out.append(c.slice(0, n - got))
+                self.chunks[0] = c.slice(n - got, k)
+                got = n
+        self.n -= got
+        return out
+
+
+_EDGE_KIND: dict[str, int] = {}
+
+
+def _edge_kind(k: str) -> int:
+    r = _EDGE_KIND.get(k)
+    if r is None:
+        r = 1 if k.endswith("_ref") else 2 if k.endswith("_refs") else 0
+        if len(_EDGE_KIND) < 100_000:
+            _EDGE_KIND[k] = r
+    return r
+
+
+_REF_KEYS: dict[tuple, tuple] = {}
+
+
+def _ref_keys(shape: tuple) -> tuple:
+    """The (key, kind) pairs of the ``*_ref``/``*_refs`` keys among ``shape`` (memoised)."""
+    r = _REF_KEYS.get(shape)
+    if r is None:
+        r = tuple((k, _edge_kind(k)) for k in shape if _edge_kind(k))
+        if len(_REF_KEYS) < 10_000:
+            _REF_KEYS[shape] = r
+    return r
+
+
+def _add_edges(edges: list, i: int, k: int, obj: dict) -> None:
+    shape = tuple(obj)
+    refs = _REF_KEYS.get(shape)
+    if refs is None:
+        refs = _ref_keys(shape)
+    for key, kind in refs:
+        val = obj[key]
+        if kind == 1:
+            if isinstance(val, str):
+                edges.append((i, k, key, val))
+        elif isinstance(val, list):
+            for v in val:
+                if isinstance(v, str):
+                    edges.append((i, k, key, v))
+
+
+def prepare_chunk(observations: Iterable[Observation]) -> PreparedChunk:
+    """What the store writes for these observations (see :class:`PreparedChunk`)."""
+    obs, nobj, keys, types, texts, sight, edges, first = [], [], [], [], [], [], [], []
+    diff: dict[int, list] = {}
+    index: dict[str, int] = {}
+    dumps = orjson.dumps
+    j = 0
+    for i, ob in enumerate(observations):
+        obs.append((ob.id, ob.first_observed, ob.last_observed, int(ob.number_observed or 1),
+                    _dumps(ob.props or {})))
+        objs = ob.objects
+        nobj.append(len(objs))
+        for sid, obj in objs.items():
+            text = dumps(obj if None not in obj.values() else _clean(obj)).decode()
+            k = index.get(sid)
+            if k is None:
+                k = index[sid] = len(keys)
+                keys.append(sid)
+                t = obj.get("type")
+                types.append(sid.split("--")[0] if t is None else t)
+                texts.append(text)
+                first.append(j)
+                _add_edges(edges, i, k, obj)
+            elif k in diff:
+                diff[k].append((j, text))
+                _add_edges(edges, i, k, obj)
+            elif text != texts[k]:
+                diff[k] = [(first[k], texts[k]), (j, text)]
+                _add_edges(edges, i, k, obj)
+            sight.append(k)
+            j += 1
+    for k, pairs in diff.items():
+        texts[k] = _merge_texts([t for _, t in pairs])
+    return PreparedChunk(obs, nobj, keys, types, texts, sight, diff, edges)
+
+
+@contextmanager
+def _no_gc():
+    """No cyclic garbage collection inside: bulk work makes many containers and no cycles,
+    and full collections over a big heap cost more than the work itself."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+_MULTI: dict[tuple[str, int, int], str] = {}
+
+
+def _insert_rows(db, head: str, rows: list, width: int, k: int = 100) -> None:
+    """``executemany`` of ``head`` + VALUES rows, k rows per statement (fewer steps)."""
+    n = len(rows)
+    full = n - n % k
+    if full:
+        sql = _MULTI.get((head, width, k))
+        if sql is None:
+            one = "(" + ",".join("?" * width) + ")"
+            sql = _MULTI[(head, width, k)] = head + ",".join([one] * k)
+        flat = list(chain.from_iterable(rows[:full]))
+        step = k * width
+        db.executemany(sql, [flat[i:i + step] for i in range(0, len(flat), step)])
+    if n > full:
+        db.executemany(head + "(" + ",".join("?" * width) + ")", rows[full:])
+
+
+def _merge_texts(texts: list[str]) -> str:
+    """The JSON of several sightings of one object, merged (later top-level values win)."""
+    merged = orjson.loads(texts[0])
+    for x in texts[1:]:
+        merged.update(orjson.loads(x))
+    return _dumps(merged)
+
+
 class SQLiteStore(GraphStore):
     def __init__(self, path: str | Path = ":memory:", collection: str = "default"):
         self.path = str(path)
@@ -181,18 +394,24 @@ class SQLiteStore(GraphStore):
         self.db.execute("PRAGMA case_sensitive_like=ON")  # LIKE is case-sensitive, as in STIX
         self.db.execute("PRAGMA temp_store=MEMORY")
         self.db.execute("PRAGMA cache_size=-65536")
-        self.db.executescript(STAGING)
         self.db.create_function("sg_matches", 2, _matches, deterministic=True)
         self.db.create_function("sg_in_subnet", 2, _in_subnet, deterministic=True)
         self.db.create_function("sg_bin_time", 2, _bin_time, deterministic=True)
         self.db.create_function("sg_num", 1, S.numeric, deterministic=True)
-        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         self.collection = collection
         self.db.execute("INSERT OR IGNORE INTO collections(name) VALUES (?)", (collection,))
         self.cid = self.db.execute("SELECT cid FROM collections WHERE name = ?",
                                    (collection,)).fetchone()[0]
         self._sp = 0
+        self._journal: list[tuple[int, str]] = []  # (0 eid / 1 oid, key) added in savepoints
+        self._marks: list[int] = []
+        self._eids: dict[str, int] = {}  # STIX id -> eid (this collection)
+        self._oids: dict[str, int] = {}  # observed-data id -> oid
+        self._complete = self.db.execute(  # the maps know every row: a miss is a new row
+            "SELECT NOT EXISTS (SELECT 1 FROM entities WHERE cid = ?) AND NOT EXISTS "
+            "(SELECT 1 FROM observations WHERE cid = ?)", (self.cid, self.cid)).fetchone()[0] == 1
         self._tick = self.db.execute("SELECT COALESCE(MAX(updated), 0) FROM variables").fetchone()[0]
+        self._migrate()
 
     # -- plumbing ------------------------------------------------------------
     def close(self) -> None:
@@ -203,16 +422,51 @@ class SQLiteStore(GraphStore):
         self._sp += 1
         name = f"sp{self._sp}"
         self.db.execute(f"SAVEPOINT {name}")
+        self._marks.append(len(self._journal))
         try:
             yield
         except BaseException:
             self.db.execute(f"ROLLBACK TO {name}")
             self.db.execute(f"RELEASE {name}")
+            mark = self._marks[-1]
+            caches = (self._eids, self._oids)
+            for which, key in reversed(self._journal[mark:]):  # forget rows rolled back
+                caches[which].pop(key, None)
+            del self._journal[mark:]
             raise
         else:
             self.db.execute(f"RELEASE {name}")
         finally:
+            self._marks.pop()
             self._sp -= 1
+            if not self._sp:
+                self._journal.clear()
+            if len(self._eids) > 2_000_000 or len(self._oids) > 1_000_000:
+                self._eids.clear()  # bound the memory: look keys up from now on
+                self._oids.clear()
+                self._complete = False
+
+    def _migrate(self) -> None:
+        """Stamp a new store; bring a version-1 store to version 2 (fill ``obs_q``)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is not None and row[0] == SCHEMA_VERSION:
+            return
+        with self.atomic():
+            # entities(cid, type) served no query and cost a fifth of an entity insert
+            self.db.execute("DROP INDEX IF EXISTS entities_type")
+            if row is not None and row[0] == "1":
+                self.db.execute("INSERT OR IGNORE INTO obs_q(oid, qsid, n) "
+                                "SELECT oid, 0, number_observed FROM observations")
+                by_set: dict[str, list[int]] = {}
+                for oid, qids in self.db.execute(
+                        "SELECT oid, group_concat(qid) FROM (SELECT oid, qid FROM query_obs "
+                        "ORDER BY oid, qid) GROUP BY oid"):
+                    by_set.setdefault(qids, []).append(oid)
+                for qids, oids in by_set.items():
+                    qsid = self._qsid(int(q) for q in qids.split(","))
+                    self.db.executemany("UPDATE obs_q SET qsid = ? WHERE oid = ?",
+                                        [(qsid, o) for o in oids])
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
 
     def _run(self, q: S.Query | str, params: dict | None = None):
         if isinstance(q, S.Query):
@@ -232,6 +486,18 @@ class SQLiteStore(GraphStore):
             raise
 
     # -- ingest ----------------------------------------------------------------
+    # Observations go in as *prepared chunks* (:func:`prepare_chunk`: flat lists of ids, JSON
+    # texts and refs, one entry per object sighting), so that a reader process can do that
+    # work while this one writes.  Batches of ``batch_size`` consecutive observations are
+    # written at a time, whatever the chunking: within a batch an entity's sightings are merged
+    # in Python (newer non-null top-level values win), across batches with ``json_patch``.
+    # Keys are resolved in Python: ``_eids``/``_oids`` map STIX ids to row ids (complete when
+    # ``_complete``; a miss is then a new row, given the next free row id; a conflict with a
+    # row some other connection wrote makes the batch start again with look-ups).
+    #: what ingest accepts besides Observation objects (a picklable function, so that a data
+    #: source may run it in a reader process: Session._do_get)
+    prepare_chunk = staticmethod(prepare_chunk)
+
     def begin_query(self, uri: str, pattern: str) -> int:
         cur = self.db.execute(
             "INSERT INTO queries(cid, uri, pattern, created) VALUES (?, ?, ?, ?)",
@@ -240,68 +506,277 @@ class SQLiteStore(GraphStore):
 
     def ingest(self, observations: Iterable[Observation], qid: int | None = None,
                batch_size: int = 4000) -> dict:
+        """Store observations (or :class:`PreparedChunk` objects, in stream order) in one
+        transaction; ``qid`` records them as what query ``qid`` brought in."""
         stats = {"observations": 0, "objects": 0}
-        it = iter(observations)
-        with self.atomic():
-            while True:
-                chunk = list(islice(it, batch_size))
-                if not chunk:
-                    break
-                self._ingest_batch(chunk, qid, stats)
+        batch_size = max(1, int(batch_size))
+        with _no_gc(), self.atomic():
+            state = self._ingest_start(qid)
+            pend = _Pending()
+            raw: list[Observation] = []
+            for item in observations:
+                if isinstance(item, PreparedChunk):
+                    if raw:
+                        pend.add(prepare_chunk(raw))
+                        raw = []
+                    pend.add(item)
+                else:
+                    raw.append(item)
+                    if len(raw) < batch_size:
+                        continue
+                    pend.add(prepare_chunk(raw))
+                    raw = []
+                while pend.n >= batch_size:
+                    self._apply_batch(pend.take(batch_size), qid, stats, state)
+            if raw:
+                pend.add(prepare_chunk(raw))
+            while pend.n:
+                self._apply_batch(pend.take(batch_size), qid, stats, state)
+            self._ingest_end(qid, state)
         return stats
 
     def _ingest_batch(self, chunk: list[Observation], qid, stats) -> None:
-        cid = self.cid
-        ents: dict[str, dict] = {}
-        edges: set[tuple[str, str, str]] = set()
-        contains = []
-        obs_rows = []
-        for ob in chunk:
-            obs_rows.append((cid, ob.id, ob.first_observed, ob.last_observed,
-                             int(ob.number_observed or 1), _dumps(ob.props or {})))
-            for sid, obj in ob.objects.items():
-                prev = ents.get(sid)
-                ents[sid] = _clean(obj) if prev is None else _merge(prev, obj)
-                contains.append((ob.id, sid))
-                # edges come from every sighting: a merged entity keeps the refs of all of them
-                edges.update((sid, rel, dst) for rel, dst in _edges_of(obj))
-        stats["observations"] += len(chunk)
-        stats["objects"] += len(contains)
-        self._upsert_entities(ents, edges)
+        """Store one batch of observations (one merge unit)."""
+        state = self._ingest_start(qid)
+        self._apply_batch([prepare_chunk(chunk)], qid, stats, state)
+        self._ingest_end(qid, state)
+
+    def _ingest_start(self, qid) -> dict:
+        self.db.execute("DELETE FROM qset_counts")
+        fresh = qid is not None and self.db.execute(
+            "SELECT 1 FROM query_obs WHERE qid = ? LIMIT 1", (qid,)).fetchone() is None
+        return {"counts": {} if fresh else None, "stale": False, "old": set(),
+                "oid0": self.db.execute("SELECT COALESCE(MAX(oid), 0) + 1 FROM observations"
+                                        ).fetchone()[0],
+                "qsid": self._qsid((qid,)) if qid is not None else 0}
+
+    def _ingest_end(self, qid, state) -> None:
         db = self.db
-        db.executemany(
-            "INSERT INTO observations(cid, id, first_observed, last_observed, number_observed, props)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(cid, id) DO NOTHING", obs_rows)
-        db.executemany("INSERT INTO stage_contains VALUES (?, ?)", contains)
-        db.execute(
-            "INSERT OR IGNORE INTO contains(oid, eid, etype) SELECT o.oid, e.eid, e.type "
-            "FROM stage_contains s JOIN observations o ON o.cid = ? AND o.id = s.obs "
-            "JOIN entities e ON e.cid = ? AND e.id = s.ent", (cid, cid))
-        db.execute("DELETE FROM stage_contains")
+        if state["stale"]:  # old observations gained objects: every query count may change
+            db.execute("DELETE FROM query_counts")
+        if qid is None:
+            return
+        db.execute("DELETE FROM query_counts WHERE qid = ?", (qid,))
+        counts = state["counts"]
+        old = sorted(state["old"])
+        if counts is not None and old:  # observations stored before: count them in SQL
+            for i in range(0, len(old), 500):
+                part = old[i:i + 500]
+                for t, n in db.execute(f"SELECT etype, COUNT(*) FROM contains WHERE oid IN "
+                                       f"({','.join('?' * len(part))}) GROUP BY etype", part):
+                    counts[t] = counts.get(t, 0) + n
+        if counts is not None:
+            db.executemany("INSERT INTO query_counts VALUES (?, ?, ?)",
+                           [(qid, t, n) for t, n in counts.items()] + [(qid, "", 0)])
+
+    def _apply_batch(self, parts: list[PreparedChunk], qid, stats, state) -> None:
+        """Write one batch (its chunks in order), starting again with key look-ups when a
+        row another connection wrote gets in the way."""
+        for attempt in (0, 1):
+            try:
+                with self.atomic():
+                    self._write_batch(parts, qid, stats, state)
+                return
+            except sqlite3.IntegrityError:
+                if attempt or not self._complete:
+                    raise
+                self._complete = False  # another connection wrote rows: look keys up
+                self._eids.clear()
+                self._oids.clear()
+
+    def _write_batch(self, parts: list, qid, stats, state) -> None:
+        db, cid = self.db, self.cid
+        journal = self._journal if self._sp else None
+        # observations
+        oids = self._oids
+        if not self._complete:
+            self._lookup(oids, "SELECT id, oid FROM observations WHERE cid = ? AND id IN ",
+                         [r[0] for b in parts for r in b.obs])
+        next_oid = None
+        new_obs, part_oids, part_new = [], [], []
+        for b in parts:
+            obs_oid, is_new = [], []
+            for r in b.obs:
+                oid = oids.get(r[0])
+                if oid is None:
+                    if next_oid is None:
+                        next_oid = db.execute("SELECT COALESCE(MAX(oid), 0) + 1 FROM observations"
+                                              ).fetchone()[0]
+                    oid, next_oid = next_oid, next_oid + 1
+                    oids[r[0]] = oid
+                    if journal is not None:
+                        journal.append((1, r[0]))
+                    new_obs.append((oid, cid, *r))
+                    is_new.append(True)
+                else:
+                    is_new.append(False)
+                obs_oid.append(oid)
+            part_oids.append(obs_oid)
+            part_new.append(is_new)
+        if new_obs:
+            db.executemany("INSERT INTO observations(oid, cid, id, first_observed, last_observed,"
+                           " number_observed, props) VALUES (?, ?, ?, ?, ?, ?, ?)", new_obs)
+        # entities: one merged text per id (parts' texts merge as their sightings would)
+        ents: dict[str, list] = {}
+        for b in parts:
+            for s, t, x in zip(b.keys, b.types, b.texts):
+                e = ents.get(s)
+                if e is None:
+                    ents[s] = [t, x, None]
+                elif e[2] is not None:
+                    e[2].append(x)
+                elif x != e[1]:
+                    e[2] = [e[1], x]
+        eids = self._eids
+        if not self._complete:
+            self._lookup(eids, "SELECT id, eid FROM entities WHERE cid = ? AND id IN ", list(ents))
+        next_eid = None
+        new_ents, upd, etypes = [], [], set()
+        for s, e in ents.items():
+            text = e[1] if e[2] is None else _merge_texts(e[2])
+            eid = eids.get(s)
+            if eid is None:
+                if next_eid is None:
+                    next_eid = db.execute("SELECT COALESCE(MAX(eid), 0) + 1 FROM entities"
+                                          ).fetchone()[0]
+                eid, next_eid = next_eid, next_eid + 1
+                eids[s] = eid
+                if journal is not None:
+                    journal.append((0, s))
+                new_ents.append((eid, cid, s, e[0], text))
+                etypes.add(e[0])
+            else:
+                upd.append((text, eid))
+        if new_ents:
+            db.executemany("INSERT INTO entities(eid, cid, id, type, props) VALUES (?, ?, ?, ?, ?)",
+                           new_ents)
+            db.executemany("INSERT OR IGNORE INTO entity_types VALUES (?, ?)",
+                           [(cid, t) for t in etypes])
+        if upd:
+            db.executemany("UPDATE entities SET props = json_patch(props, ?) WHERE eid = ?", upd)
+        # edges (from every sighting); a ref to no stored object makes no edge
+        part_eids = [[eids[s] for s in b.keys] for b in parts]
+        es = set()
+        far = set()
+        for b, keid in zip(parts, part_eids):
+            for _, k, rel, d in b.edges:
+                dst = eids.get(d)
+                if dst is None:
+                    far.add(d)
+                else:
+                    es.add((keid[k], rel, dst))
+        if far and not self._complete:  # refs to objects stored before (markings...)
+            self._lookup(eids, "SELECT id, eid FROM entities WHERE cid = ? AND id IN ", list(far))
+            for b, keid in zip(parts, part_eids):
+                for _, k, rel, d in b.edges:
+                    if d in far and d in eids:
+                        es.add((keid[k], rel, eids[d]))
+        if es:
+            _insert_rows(db, "INSERT OR IGNORE INTO edges(src, rel, dst) VALUES ", sorted(es), 3)
+        # contains, query_obs, obs_q
+        counts = state["counts"]
+        for b, keid, obs_oid, is_new in zip(parts, part_eids, part_oids, part_new):
+            sight, types = b.sight, b.types
+            if all(is_new):  # the usual case: all in C loops
+                soid = chain.from_iterable(map(repeat, obs_oid, b.nobj))
+                _insert_rows(db, "INSERT OR IGNORE INTO contains(oid, eid, etype) VALUES ",
+                             list(zip(soid, map(keid.__getitem__, sight),
+                                      map(types.__getitem__, sight))), 3)
+                if counts is not None:
+                    for t, n in Counter(map(types.__getitem__, sight)).items():
+                        counts[t] = counts.get(t, 0) + n
+                continue
+            rows, old_rows, j = [], [], 0
+            for i, n in enumerate(b.nobj):
+                oid = obs_oid[i]
+                pairs = [(oid, keid[k], types[k]) for k in sight[j:j + n]]
+                j += n
+                if is_new[i]:
+                    rows += pairs
+                    if counts is not None:
+                        for _, _, t in pairs:
+                            counts[t] = counts.get(t, 0) + 1
+                else:
+                    old_rows += pairs
+                    if oid >= state["oid0"]:  # twice in this ingest: count it all in SQL
+                        state["counts"] = counts = None
+                    state["old"].add(oid)
+            _insert_rows(db, "INSERT OR IGNORE INTO contains(oid, eid, etype) VALUES ", rows, 3)
+            if old_rows:
+                before = db.total_changes
+                db.executemany("INSERT OR IGNORE INTO contains(oid, eid, etype) VALUES (?, ?, ?)",
+                               old_rows)
+                if db.total_changes != before:
+                    state["stale"] = True
+        qsid = state["qsid"]
+        db.executemany("INSERT INTO obs_q(oid, qsid, n) VALUES (?, ?, ?)",
+                       [(r[0], qsid, r[5]) for r in new_obs])
+        all_oids = [o for obs_oid in part_oids for o in obs_oid]
         if qid is not None:
-            db.executemany("INSERT INTO stage_obs VALUES (?)", [(r[1],) for r in obs_rows])
-            db.execute("INSERT OR IGNORE INTO query_obs(qid, oid) SELECT ?, o.oid FROM stage_obs s "
-                       "JOIN observations o ON o.cid = ? AND o.id = s.id", (qid, cid))
-            db.execute("DELETE FROM stage_obs")
+            _insert_rows(db, "INSERT OR IGNORE INTO query_obs(qid, oid) VALUES ",
+                         [(qid, o) for o in all_oids], 2)
+            old = sorted({o for obs_oid, is_new in zip(part_oids, part_new)
+                          for o, new in zip(obs_oid, is_new) if not new})
+            if old:
+                self._add_query_to_obs(old, qid)
+        stats["observations"] += len(all_oids)
+        stats["objects"] += sum(len(b.sight) for b in parts)
+
+    def _lookup(self, cache: dict, sql: str, keys) -> None:
+        """Fill ``cache`` with the row ids of ``keys`` that exist (cache misses only)."""
+        keys = [k for k in dict.fromkeys(keys) if k not in cache]
+        journal = self._journal if self._sp else None
+        for i in range(0, len(keys), 500):
+            part = keys[i:i + 500]
+            for key, rid in self.db.execute(sql + f"({','.join('?' * len(part))})",
+                                            [self.cid, *part]):
+                cache[key] = rid
+                if journal is not None:
+                    journal.append((0 if cache is self._eids else 1, key))
+
+    def _qsid(self, qids) -> int:
+        """The id of a set of query ids (0: the empty set)."""
+        qids = sorted(set(qids))
+        if not qids:
+            return 0
+        key = ",".join(map(str, qids))
+        row = self.db.execute("SELECT qsid FROM qsets WHERE qids = ?", (key,)).fetchone()
+        if row:
+            return row[0]
+        return self.db.execute("INSERT INTO qsets(qids) VALUES (?)", (key,)).lastrowid
+
+    def _qset(self, qsid: int) -> set[int]:
+        if not qsid:
+            return set()
+        row = self.db.execute("SELECT qids FROM qsets WHERE qsid = ?", (qsid,)).fetchone()
+        return {int(q) for q in row[0].split(",")} if row else set()
+
+    def _add_query_to_obs(self, oids: list[int], qid: int) -> None:
+        """Observations stored before that query ``qid`` brought in again."""
+        by_set: dict[int, list[int]] = {}
+        for i in range(0, len(oids), 500):
+            part = oids[i:i + 500]
+            for oid, qsid in self.db.execute(
+                    f"SELECT oid, qsid FROM obs_q WHERE oid IN ({','.join('?' * len(part))})", part):
+                by_set.setdefault(qsid, []).append(oid)
+        for qsid, group in by_set.items():
+            new = self._qsid(self._qset(qsid) | {qid})
+            if new != qsid:
+                self.db.executemany("UPDATE obs_q SET qsid = ? WHERE oid = ?",
+                                    [(new, o) for o in group])
 
     def _upsert_entities(self, ents: dict[str, dict], edges=None) -> None:
-        cid = self.cid
-        db = self.db
-        db.executemany(
-            "INSERT INTO entities(cid, id, type, props) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(cid, id) DO UPDATE SET props = json_patch(props, excluded.props)",
-            [(cid, sid, obj.get("type", sid.split("--")[0]), _dumps(obj)) for sid, obj in ents.items()])
-        db.executemany("INSERT OR IGNORE INTO entity_types VALUES (?, ?)",
-                       [(cid, t) for t in {o.get("type", "") for o in ents.values()}])
+        """Store objects (id → merged object) and their refs, merging with stored ones."""
         if edges is None:
             edges = [(sid, rel, dst) for sid, obj in ents.items() for rel, dst in _edges_of(obj)]
-        if edges:
-            db.executemany("INSERT INTO stage_edges VALUES (?, ?, ?)", edges)
-            db.execute(
-                "INSERT OR IGNORE INTO edges(src, rel, dst) SELECT a.eid, s.rel, b.eid "
-                "FROM stage_edges s JOIN entities a ON a.cid = ? AND a.id = s.src "
-                "JOIN entities b ON b.cid = ? AND b.id = s.dst", (cid, cid))
-            db.execute("DELETE FROM stage_edges")
+        index = {sid: k for k, sid in enumerate(ents)}
+        b = PreparedChunk([], [], list(ents),
+                          [obj.get("type", sid.split("--")[0]) for sid, obj in ents.items()],
+                          [_dumps(obj) for obj in ents.values()], [], {},
+                          [(0, index[s], r, d) for s, r, d in edges if s in index])
+        with self.atomic():
+            self._apply_batch([b], None, {"observations": 0, "objects": 0},
+                              {"counts": None, "stale": False, "old": set(), "oid0": 0, "qsid": 0})
 
     def add_objects(self, objects: list[dict]) -> list[str]:
         with self.atomic():
@@ -380,6 +855,14 @@ class SQLiteStore(GraphStore):
         return info
 
     def _count(self, vid: int, info: VarInfo, cached: bool) -> None:
+        """Entities, records and (``cached``) the ``<type>*`` counts of variable ``vid``.
+
+        records: the number_observed sum over the (entity, observation) pairs of its distinct
+        entities (records variables: over its rows' observations); when nothing is observed,
+        its row count.  cached: over every observation of the queries that brought any of
+        its entities in, the (object, observation) pairs by type, less the variable's own
+        entities for its own type.  The query set comes from ``obs_q`` in the same pass as
+        the records; its counts from :meth:`_union_counts`."""
         db = self.db
         if info.kind == "table":
             info.entities = 0
@@ -387,24 +870,68 @@ class SQLiteStore(GraphStore):
             return
         info.entities = db.execute("SELECT COUNT(DISTINCT eid) FROM var_rows WHERE vid = ?",
                                    (vid,)).fetchone()[0]
+        groups = db.execute(
+            "SELECT o.qsid, SUM(o.n) FROM (SELECT DISTINCT eid FROM var_rows WHERE vid = ?) v "
+            "JOIN contains c ON c.eid = v.eid JOIN obs_q o ON o.oid = c.oid GROUP BY o.qsid",
+            (vid,)).fetchall() if info.entities else []
         if info.kind == "records":
             info.records = db.execute(
-                "SELECT COALESCE(SUM(o.number_observed), 0) FROM var_rows v "
-                "JOIN observations o ON o.oid = v.oid WHERE v.vid = ?", (vid,)).fetchone()[0]
+                "SELECT COALESCE(SUM(o.n), 0) FROM var_rows v JOIN obs_q o ON o.oid = v.oid "
+                "WHERE v.vid = ?", (vid,)).fetchone()[0]
         else:
-            info.records = db.execute(
-                "SELECT COALESCE(SUM(o.number_observed), 0) FROM (SELECT DISTINCT eid FROM var_rows"
-                " WHERE vid = ?) v JOIN contains c ON c.eid = v.eid JOIN observations o ON o.oid = c.oid",
-                (vid,)).fetchone()[0]
+            info.records = sum(n for _, n in groups)
         if info.records == 0:  # no observations (NEW, LOAD): count rows, as Kestrel
             info.records = db.execute("SELECT COUNT(*) FROM var_rows WHERE vid = ?", (vid,)).fetchone()[0]
         if cached and info.entities:
-            rows = db.execute(
-                "SELECT c.etype, COUNT(*) FROM contains c WHERE c.oid IN (SELECT oid FROM query_obs "
-                "WHERE qid IN (SELECT DISTINCT q.qid FROM (SELECT DISTINCT eid FROM var_rows "
-                "WHERE vid = ?) v JOIN contains c2 ON c2.eid = v.eid JOIN query_obs q ON q.oid = c2.oid))"
-                " GROUP BY c.etype", (vid,)).fetchall()
-            info.cached = {t: n - (info.entities if t == info.type else 0) for t, n in rows}
+            qids: set[int] = set()
+            for qsid, _ in groups:
+                qids |= self._qset(qsid)
+            counts = self._union_counts(qids) if qids else {}
+            info.cached = {t: n - (info.entities if t == info.type else 0)
+                           for t, n in sorted(counts.items())}
+
+    def _query_counts(self, qid: int) -> dict[str, int]:
+        """(object, observation) pairs by type over query ``qid``'s observations (kept in
+        ``query_counts``; ingest writes them, or they are counted here)."""
+        rows = self.db.execute("SELECT etype, n FROM query_counts WHERE qid = ?", (qid,)).fetchall()
+        if not rows:
+            rows = self.db.execute(
+                "SELECT c.etype, COUNT(*) FROM query_obs q JOIN contains c ON c.oid = q.oid "
+                "WHERE q.qid = ? GROUP BY c.etype", (qid,)).fetchall()
+            self.db.executemany("INSERT INTO query_counts VALUES (?, ?, ?)",
+                                [(qid, t, n) for t, n in rows] + [(qid, "", 0)])
+        return {t: n for t, n in rows if t}
+
+    def _union_counts(self, qids: set[int]) -> dict[str, int]:
+        """The pairs by type over the union of the queries' observations: the sum of the
+        queries' counts, less (m - 1) times the pairs of each observation that m >= 2 of the
+        queries brought in (found by its query set, ``obs_q.qsid``).  Memoised in
+        ``qset_counts`` until the next ingest."""
+        if len(qids) == 1:
+            return self._query_counts(next(iter(qids)))
+        key = ",".join(map(str, sorted(qids)))
+        rows = self.db.execute("SELECT etype, n FROM qset_counts WHERE qids = ?", (key,)).fetchall()
+        if rows:
+            return {t: n for t, n in rows if t}
+        counts: dict[str, int] = {}
+        for q in sorted(qids):
+            for t, n in self._query_counts(q).items():
+                counts[t] = counts.get(t, 0) + n
+        extra = {}
+        for qsid, qs in self.db.execute("SELECT qsid, qids FROM qsets WHERE qids LIKE '%,%'"):
+            m = len({int(q) for q in qs.split(",")} & qids)
+            if m >= 2:
+                extra[qsid] = m - 1
+        if extra:
+            for t, qsid, n in self.db.execute(
+                    f"SELECT c.etype, o.qsid, COUNT(*) FROM obs_q o JOIN contains c ON c.oid = o.oid "
+                    f"WHERE o.qsid IN ({','.join('?' * len(extra))}) GROUP BY c.etype, o.qsid",
+                    list(extra)):
+                counts[t] -= extra[qsid] * n
+        counts = {t: n for t, n in counts.items() if n > 0}
+        self.db.executemany("INSERT INTO qset_counts VALUES (?, ?, ?)",
+                            [(key, t, n) for t, n in counts.items()] + [(key, "", 0)])
+        return counts
 
     # -- statements ------------------------------------------------------------------
     def get_from_query(self, out, etype, qid, where, birth):
