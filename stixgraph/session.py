@@ -270,6 +270,7 @@ class Session:
                 span = (lo, hi)
         from .sources import open_source
         from .sources.base import SourceQuery
+        from .sources.parallel import SplitFailed
 
         pattern = _stix_pattern(where, stmt.etype, span)
         q = SourceQuery(uri=uri, etype=stmt.etype, where=where, stix_pattern=pattern,
@@ -288,7 +289,12 @@ class Session:
                 stream = fast(q, prepare, cb)
             if stream is None:
                 stream = ds.query(q, cb)
-            self.store.ingest(stream, qid)
+            try:
+                self.store.ingest(stream, qid)
+            except SplitFailed:  # nothing stored (ingest is atomic): read in one part
+                stream.close()
+                stream = fast(q, prepare, cb, split=False)
+                self.store.ingest(stream, qid)
         finally:
             close = getattr(stream, "close", None)
             if close is not None:  # stops reader processes when the ingest failed

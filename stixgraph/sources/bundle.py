@@ -31,6 +31,7 @@ _HTTP_CHUNK = 1 << 20
 PARALLEL_MIN = 8 << 20
 SPLIT_MIN = 24 << 20
 CHILD_CHUNK = 1000  # observations per message from a reader process
+SECOND_NICE = 10  # niceness of the second reader of a split file
 
 
 def _file_path(part: str) -> Path:
@@ -164,10 +165,15 @@ class BundleSource(DataSource):
             done += self._size(part)
 
     def query_prepared(self, q: SourceQuery, prepare: Callable[[list], object],
-                       progress: Callable[[int], None] | None = None):
+                       progress: Callable[[int], None] | None = None, split: bool = True):
         """:meth:`query`'s observations as ``prepare(list_of_observations)`` chunks, in order,
-        read and prepared by child processes; None when that does not pay (a small file, a
-        URL, several parts, a LIMIT, one CPU) and :meth:`query` should be used."""
+        read and prepared by child processes (two, one per part of the file, when ``split``
+        and the file is big); None when that does not pay (a small file, a URL, several
+        parts, a LIMIT, one CPU) and :meth:`query` should be used.
+
+        Raises :class:`~stixgraph.sources.parallel.SplitFailed` (after having yielded part of
+        the chunks) when the second part turns out to need the first (STIX 2.1 refs): the
+        caller drops what it stored and reads again with ``split=False``."""
         from .parallel import fork_available, usable_cpus
 
         if q.limit is not None or len(self.parts) != 1 or self._is_http(self.parts[0]):
@@ -180,14 +186,18 @@ class BundleSource(DataSource):
             return None
         if usable_cpus() < 2 or not fork_available():
             return None
-        return self._parallel(path, q, prepare, progress)
+        return self._parallel(path, q, prepare, progress, split)
 
-    def _parallel(self, path: Path, q: SourceQuery, prepare, progress):
-        from .parallel import Child
+    def _parallel(self, path: Path, q: SourceQuery, prepare, progress, split: bool):
+        """Two readers: the first from the start to the split point, the second (niced: its
+        output is stored after the first's) from there to the end.  The first proves the
+        split point a real element boundary by reaching it exactly; when it does not, it
+        reads on to the end and the second is dropped."""
+        from .parallel import Child, SplitFailed
 
         accept, tf = self._filters(q)
         name = str(path)
-        sp = split_point(path, SPLIT_MIN)
+        sp = split_point(path, SPLIT_MIN) if split else None
         x, resume = sp if sp else (None, None)
         a = b = None
         sizes = [0, 0]
@@ -201,10 +211,8 @@ class BundleSource(DataSource):
             a = Child(_read_half, name, accept, tf, prepare, None, x, None, name=f"{name} reader")
             if sp:
                 b = Child(_read_half, name, accept, tf, prepare, x, None, resume,
-                          name=f"{name} second reader")
-            stopped = False
-            b_msgs: list = []
-            b_error = None
+                          name=f"{name} second reader", nice=SECOND_NICE)
+            reached = False
             while True:
                 m = a.next()
                 if m[0] == "chunk":
@@ -215,44 +223,29 @@ class BundleSource(DataSource):
                     if b is not None:
                         b.stop()
                         b = None
-                elif m[0] == "reached":  # the first half is done: is the second good?
-                    end = None
-                    while end is None:
-                        try:
-                            mb = b.next()
-                        except BaseException as e:  # noqa: BLE001
-                            if b.status == "error":  # the first error after the split
-                                b_error = e
-                                break
-                            if b.status == "died":
-                                end = ("died", {})
-                                break
-                            raise
-                        if mb[0] == "done":
-                            end = mb[1]
-                        else:
-                            b_msgs.append(mb)
-                    if b_error is not None or end[0] == "ok":
-                        stopped = True
-                        a.answer("stop")
-                        if end is not None:
-                            self._add_stats(end)
-                    else:  # the second half needs the first (STIX 2.1 refs): one reader
-                        b.stop()
-                        b, b_msgs = None, []
-                        a.answer("continue")
+                elif m[0] == "reached":
+                    reached = True
                 elif m[0] == "done":
                     self._add_stats(m[1])
                     break
-            if not stopped:
+            if not reached or b is None:
                 return
-            for mb in b_msgs:
-                if mb[0] == "chunk":
-                    yield mb[1]
-                elif mb[0] == "progress":
-                    report(1, mb[1])
-            if b_error is not None:
-                raise b_error
+            while True:
+                try:
+                    m = b.next()
+                except DataSourceError:
+                    if b.status == "died":
+                        raise SplitFailed(f"{name}: second reader died") from None
+                    raise
+                if m[0] == "chunk":
+                    yield m[1]
+                elif m[0] == "progress":
+                    report(1, m[1])
+                elif m[0] == "done":
+                    if m[1][0] != "ok":  # it needs what the first part holds
+                        raise SplitFailed(f"{name}: the second part refers to the first")
+                    self._add_stats(m[1])
+                    break
         finally:
             for c in (a, b):
                 if c is not None:
@@ -313,7 +306,8 @@ def _read_half(ch, path: str, accept, tf, prepare, start, stop_at, resume):
         flush()
         if not exact:
             ch.send("overshoot")
-        elif ch.ask("reached") == "stop":
+        else:
+            ch.send("reached")
             raise Stop
 
     def on_refs():

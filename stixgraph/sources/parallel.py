@@ -1,8 +1,9 @@
 """Reading a data source in forked child processes while this process stores the results.
 
 A *reader* is a function run in a child (``fork`` start method: it inherits everything,
-nothing is pickled on the way in) with a :class:`Channel`; it sends prepared chunks
-(``channel.chunk(obj)``), progress and a final status back through a pipe.  The parent side
+nothing is pickled on the way in) with a :class:`Channel`; it sends prepared chunks, progress
+and its own messages back through a pipe (``channel.send(kind, ...)``), its return value last
+(as ``("done", value)``).  The parent side
 (:class:`Child`) receives on a thread, so a child never waits for the parent to finish
 storing the previous chunk; messages stay pickled until the parent takes them.
 
@@ -21,7 +22,7 @@ import pickle
 import queue
 import signal
 import threading
-from typing import Any, Callable
+from typing import Callable
 
 from ..errors import DataSourceError
 
@@ -29,7 +30,12 @@ _DONE = object()
 
 
 class Stop(Exception):
-    """Raised in a child to end its reader early (the parent said so)."""
+    """Raised in a child to end its reader early."""
+
+
+class SplitFailed(Exception):
+    """Reading a source in parts turned out wrong after some chunks were handed on: drop
+    them and read again in one part."""
 
 
 def usable_cpus() -> int:
@@ -44,24 +50,25 @@ def fork_available() -> bool:
 
 
 class Channel:
-    """The child's end: messages to the parent, verdicts from it."""
+    """The child's end: messages to the parent."""
 
-    def __init__(self, out, ctl):
-        self._out, self._ctl = out, ctl
+    def __init__(self, out):
+        self._out = out
 
     def send(self, *msg) -> None:
         self._out.send_bytes(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
 
-    def ask(self, *msg):
-        """Send ``msg`` and wait for the parent's answer."""
-        self.send(*msg)
-        return self._ctl.recv()
 
 
-def _entry(out, ctl, reader: Callable, args: tuple) -> None:
+def _entry(out, reader: Callable, args: tuple, nice: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
+    if nice:
+        try:
+            os.nice(nice)
+        except OSError:
+            pass
     gc.disable()  # a short-lived process making many dicts and no cycles
-    ch = Channel(out, ctl)
+    ch = Channel(out)
     try:
         try:
             status = reader(ch, *args)
@@ -83,17 +90,17 @@ def _entry(out, ctl, reader: Callable, args: tuple) -> None:
 class Child:
     """One reader process, from the parent's side."""
 
-    def __init__(self, reader: Callable, *args, name: str = "reader"):
+    def __init__(self, reader: Callable, *args, name: str = "reader", nice: int = 0):
+        """Start ``reader(channel, *args)`` in a child; ``nice``: its scheduling niceness
+        (a child whose output is needed later yields the CPU to the others)."""
         ctx = multiprocessing.get_context("fork")
         r_out, w_out = ctx.Pipe(duplex=False)
-        r_ctl, w_ctl = ctx.Pipe(duplex=False)
         self.name = name
-        self.proc = ctx.Process(target=_entry, args=(w_out, r_ctl, reader, args), daemon=True,
+        self.proc = ctx.Process(target=_entry, args=(w_out, reader, args, nice), daemon=True,
                                 name=f"stixgraph-{name}")
         self.proc.start()
         w_out.close()
-        r_ctl.close()
-        self._conn, self._ctl = r_out, w_ctl
+        self._conn = r_out
         self._q: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._drain, daemon=True,
                                         name=f"stixgraph-{name}-recv")
@@ -124,17 +131,13 @@ class Child:
             self.status = "done"
         return msg
 
-    def answer(self, value: Any) -> None:
-        self._ctl.send(value)
-
     def stop(self) -> None:
         """End the child now (if it still runs) and reap it."""
         if self.proc.is_alive():
             self.proc.terminate()
         self.proc.join()
         self._thread.join(timeout=5)
-        for c in (self._conn, self._ctl):
-            try:
-                c.close()
-            except OSError:
-                pass
+        try:
+            self._conn.close()
+        except OSError:
+            pass

@@ -94,7 +94,7 @@ _CAND_STREAM = re.compile(rb"\}\s*(?:\{|\Z)")  # end of an object in a stream
 _OBJREFS = b'"object_refs"'
 #: where :func:`split_point` cuts a file: the first reader's output is stored while it reads,
 #: the second's only after, so the second gets the smaller part
-SPLIT_FRACTION = 0.65
+SPLIT_FRACTION = 0.5
 
 # Verified blocks, remembered per file version so that reading the same file again skips the
 # verification: (dev, inode, size, mtime_ns, ctime_ns, separator) -> {block start offset:

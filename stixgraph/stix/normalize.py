@@ -32,8 +32,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ..errors import DataSourceError
-from .ids import _SIMPLE, ID_PROPS, _parse_ts, asset_host, canonical, contrib_id, scoped_id, sco_id
-from .ids import _cache as _ID_CACHE
+from .ids import ID_PROPS, _parse_ts, asset_host, canonical, contrib_id, scoped_id, sco_id
 from .model import Observation
 
 #: ref properties that point at SDOs (markings, identities), never rewritten or dropped
@@ -217,18 +216,8 @@ def _assign_ids(objs: dict[str, dict], scope_of) -> dict[str, str]:
         return i
 
     later = []
-    cache = _ID_CACHE
     for key, o in objs.items():  # objects without contributing refs: no recursion
-        t = o["type"]
-        p = _SIMPLE.get(t)
-        if p is not None:  # sco_id's fast path, inline
-            v = o.get(p)
-            if type(v) is str:
-                i = cache.get((t, v))
-                if i is not None:
-                    ids[key] = i
-                    continue
-        keys = _ID_REF_KEYS.get(t)
+        keys = _ID_REF_KEYS.get(o["type"])
         if keys is not None:
             for k in keys:
                 if k in o:
@@ -300,19 +289,6 @@ def _rewrite_value(k: str, v, resolve, counter: list | None):
     if type(v) is list and v and type(v[0]) is dict:
         return [_rewrite_obj(x, resolve, counter) if type(x) is dict else x for x in v]
     return v
-
-
-_PLAIN: dict[tuple, bool] = {}
-
-
-def _plain_shape(shape: tuple) -> bool:
-    """No ref or verbatim property among these keys (memoised per key tuple)."""
-    r = _PLAIN.get(shape)
-    if r is None:
-        r = all(_kind(k) == 0 for k in shape)
-        if len(_PLAIN) < 10_000:
-            _PLAIN[shape] = r
-    return r
 
 
 def _rewrite_obj(o: dict, resolve, counter) -> dict:

@@ -39,7 +39,7 @@ from ..stix.model import Observation
 from . import sql as S
 from .base import Birth, GraphStore, VarInfo
 
-SCHEMA_VERSION = "2"  # 2: + obs_q, qsets, query_counts, qset_counts; - index entities_type
+SCHEMA_VERSION = "3"  # 3: + obs_q, ent_q, qsets, query_counts, qset_counts; - entities_type
 
 # The observation columns TIMESTAMPED/RECORDS/ADDOBSID put first.
 TRANSFORM_COLUMNS = {"TIMESTAMPED": ["first_observed"],
@@ -81,6 +81,7 @@ CREATE INDEX IF NOT EXISTS var_rows_vid ON var_rows(vid);
 CREATE INDEX IF NOT EXISTS var_rows_eid ON var_rows(vid, eid);
 CREATE TABLE IF NOT EXISTS obs_q(oid INTEGER PRIMARY KEY, qsid INTEGER NOT NULL, n INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS obs_q_qsid ON obs_q(qsid);
+CREATE TABLE IF NOT EXISTS ent_q(eid INTEGER PRIMARY KEY, nrec INTEGER NOT NULL, qsid INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS qsets(qsid INTEGER PRIMARY KEY, qids TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS query_counts(qid INTEGER NOT NULL, etype TEXT NOT NULL,
     n INTEGER NOT NULL, PRIMARY KEY(qid, etype)) WITHOUT ROWID;
@@ -228,33 +229,16 @@ def _empty_chunk() -> PreparedChunk:
     return PreparedChunk([], [], [], [], [], [], {}, [])
 
 
-class _Pending:
-    """Prepared chunks waiting to be cut into batches of exactly n observations."""
+class _Batch:
+    """The merge unit being written: its observation count and the objects it touched
+    (STIX id → [eid, the batch's merged JSON so far, stored first in this batch])."""
 
     def __init__(self):
-        self.chunks: list[PreparedChunk] = []
         self.n = 0
+        self.ents: dict[str, list] = {}
 
-    def add(self, c: PreparedChunk) -> None:
-        if c.obs or c.keys:
-            self.chunks.append(c)
-            self.n += len(c.obs)
 
-    def take(self, n: int) -> list[PreparedChunk]:
-        """The next n observations (fewer at the end), as chunks."""
-        out, got = [], 0
-        while self.chunks and got < n:
-            c = self.chunks[0]
-            k = len(c.obs)
-            if got + k <= n:
-                out.append(self.chunks.pop(0))
-                got += k
-            else:
-                out.append(c.slice(0, n - got))
-                self.chunks[0] = c.slice(n - got, k)
-                got = n
-        self.n -= got
-        return out
+CHUNK_OBS = 1000  # observations prepared at a time when ingest gets Observation objects
 
 
 _EDGE_KIND: dict[str, int] = {}
@@ -447,26 +431,59 @@ class SQLiteStore(GraphStore):
                 self._complete = False
 
     def _migrate(self) -> None:
-        """Stamp a new store; bring a version-1 store to version 2 (fill ``obs_q``)."""
+        """Stamp a new store; bring an older one to this version: drop what is gone and
+        (re)build the derived tables (``obs_q``, ``ent_q``) from the stored data."""
         row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         if row is not None and row[0] == SCHEMA_VERSION:
             return
+        db = self.db
         with self.atomic():
             # entities(cid, type) served no query and cost a fifth of an entity insert
-            self.db.execute("DROP INDEX IF EXISTS entities_type")
-            if row is not None and row[0] == "1":
-                self.db.execute("INSERT OR IGNORE INTO obs_q(oid, qsid, n) "
-                                "SELECT oid, 0, number_observed FROM observations")
-                by_set: dict[str, list[int]] = {}
-                for oid, qids in self.db.execute(
-                        "SELECT oid, group_concat(qid) FROM (SELECT oid, qid FROM query_obs "
-                        "ORDER BY oid, qid) GROUP BY oid"):
-                    by_set.setdefault(qids, []).append(oid)
-                for qids, oids in by_set.items():
-                    qsid = self._qsid(int(q) for q in qids.split(","))
-                    self.db.executemany("UPDATE obs_q SET qsid = ? WHERE oid = ?",
-                                        [(qsid, o) for o in oids])
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            db.execute("DROP INDEX IF EXISTS entities_type")
+            db.execute("DELETE FROM qset_counts")
+            db.execute("DELETE FROM query_counts")
+            db.execute("DELETE FROM ent_q")
+            db.execute("DELETE FROM obs_q")
+            db.execute("INSERT INTO obs_q(oid, qsid, n) SELECT oid, 0, number_observed "
+                       "FROM observations")
+            by_set: dict[str, list[int]] = {}
+            for oid, qids in db.execute(
+                    "SELECT oid, group_concat(qid) FROM (SELECT oid, qid FROM query_obs "
+                    "ORDER BY oid, qid) GROUP BY oid"):
+                by_set.setdefault(qids, []).append(oid)
+            for qids, oids in by_set.items():
+                qsid = self._qsid(int(q) for q in qids.split(","))
+                db.executemany("UPDATE obs_q SET qsid = ? WHERE oid = ?", [(qsid, o) for o in oids])
+            self._recount_entities(None)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+
+    def _recount_entities(self, eids) -> None:
+        """``ent_q`` rows of these entities (all when None) from ``contains`` and ``obs_q``."""
+        db = self.db
+        if eids is None:
+            rows = db.execute(
+                "SELECT c.eid, SUM(o.n), group_concat(DISTINCT o.qsid) FROM contains c "
+                "JOIN obs_q o ON o.oid = c.oid GROUP BY c.eid").fetchall()
+        else:
+            eids = sorted(eids)
+            rows = []
+            for i in range(0, len(eids), 500):
+                part = eids[i:i + 500]
+                rows += db.execute(
+                    f"SELECT c.eid, SUM(o.n), group_concat(DISTINCT o.qsid) FROM contains c "
+                    f"JOIN obs_q o ON o.oid = c.oid WHERE c.eid IN ({','.join('?' * len(part))})"
+                    f" GROUP BY c.eid", part).fetchall()
+        union: dict[str, int] = {}
+        out = []
+        for eid, nrec, qsids in rows:
+            qsid = union.get(qsids)
+            if qsid is None:
+                qs: set[int] = set()
+                for q in str(qsids).split(","):
+                    qs |= self._qset(int(q))
+                qsid = union[qsids] = self._qsid(qs)
+            out.append((eid, nrec, qsid))
+        db.executemany("INSERT OR REPLACE INTO ent_q(eid, nrec, qsid) VALUES (?, ?, ?)", out)
 
     def _run(self, q: S.Query | str, params: dict | None = None):
         if isinstance(q, S.Query):
@@ -507,51 +524,81 @@ class SQLiteStore(GraphStore):
     def ingest(self, observations: Iterable[Observation], qid: int | None = None,
                batch_size: int = 4000) -> dict:
         """Store observations (or :class:`PreparedChunk` objects, in stream order) in one
-        transaction; ``qid`` records them as what query ``qid`` brought in."""
+        transaction; ``qid`` records them as what query ``qid`` brought in.
+
+        Objects merge by batches of ``batch_size`` consecutive observations: within a batch
+        an object's sightings merge in Python (later non-null top-level values win), the
+        batch's result merges into the stored object with ``json_patch``.  Each chunk is
+        written as it comes (a new object's row at once, updated if a later chunk of its
+        batch changes it; an object stored before the batch gets its patch when the batch
+        ends), so that the writes keep pace with a reader process."""
         stats = {"observations": 0, "objects": 0}
         batch_size = max(1, int(batch_size))
         with _no_gc(), self.atomic():
             state = self._ingest_start(qid)
-            pend = _Pending()
+            batch = _Batch()
             raw: list[Observation] = []
+
+            def feed(chunk: PreparedChunk):
+                nonlocal batch
+                a, k = 0, len(chunk.obs)
+                while a < k:
+                    b = min(k, a + batch_size - batch.n)
+                    self._apply_chunk(chunk.slice(a, b), qid, stats, state, batch)
+                    a = b
+                    if batch.n >= batch_size:
+                        self._end_batch(batch)
+                        self._flush_ent_q(state)
+                        batch = _Batch()
+
             for item in observations:
                 if isinstance(item, PreparedChunk):
                     if raw:
-                        pend.add(prepare_chunk(raw))
+                        feed(prepare_chunk(raw))
                         raw = []
-                    pend.add(item)
+                    feed(item)
                 else:
                     raw.append(item)
-                    if len(raw) < batch_size:
-                        continue
-                    pend.add(prepare_chunk(raw))
-                    raw = []
-                while pend.n >= batch_size:
-                    self._apply_batch(pend.take(batch_size), qid, stats, state)
+                    if len(raw) >= min(batch_size, CHUNK_OBS):
+                        feed(prepare_chunk(raw))
+                        raw = []
             if raw:
-                pend.add(prepare_chunk(raw))
-            while pend.n:
-                self._apply_batch(pend.take(batch_size), qid, stats, state)
+                feed(prepare_chunk(raw))
+            self._end_batch(batch)
             self._ingest_end(qid, state)
         return stats
 
     def _ingest_batch(self, chunk: list[Observation], qid, stats) -> None:
         """Store one batch of observations (one merge unit)."""
         state = self._ingest_start(qid)
-        self._apply_batch([prepare_chunk(chunk)], qid, stats, state)
+        batch = _Batch()
+        self._apply_chunk(prepare_chunk(chunk), qid, stats, state, batch)
+        self._end_batch(batch)
         self._ingest_end(qid, state)
 
     def _ingest_start(self, qid) -> dict:
         self.db.execute("DELETE FROM qset_counts")
         fresh = qid is not None and self.db.execute(
             "SELECT 1 FROM query_obs WHERE qid = ? LIMIT 1", (qid,)).fetchone() is None
-        return {"counts": {} if fresh else None, "stale": False, "old": set(),
+        return {"counts": {} if fresh else None, "stale": False, "old": set(), "qid": qid,
                 "oid0": self.db.execute("SELECT COALESCE(MAX(oid), 0) + 1 FROM observations"
                                         ).fetchone()[0],
-                "qsid": self._qsid((qid,)) if qid is not None else 0}
+                "eid0": self.db.execute("SELECT COALESCE(MAX(eid), 0) + 1 FROM entities"
+                                        ).fetchone()[0],
+                "qsid": self._qsid((qid,)) if qid is not None else 0,
+                "nrec": {}, "in_q": set()}
 
     def _ingest_end(self, qid, state) -> None:
         db = self.db
+        self._flush_ent_q(state)
+        if state["old"]:  # observations stored before: their objects' sums and query sets
+            old = sorted(state["old"])
+            eids: set[int] = set()
+            for i in range(0, len(old), 500):
+                part = old[i:i + 500]
+                eids.update(r[0] for r in db.execute(
+                    f"SELECT eid FROM contains WHERE oid IN ({','.join('?' * len(part))})", part))
+            self._recount_entities(eids)
         if state["stale"]:  # old observations gained objects: every query count may change
             db.execute("DELETE FROM query_counts")
         if qid is None:
@@ -569,13 +616,15 @@ class SQLiteStore(GraphStore):
             db.executemany("INSERT INTO query_counts VALUES (?, ?, ?)",
                            [(qid, t, n) for t, n in counts.items()] + [(qid, "", 0)])
 
-    def _apply_batch(self, parts: list[PreparedChunk], qid, stats, state) -> None:
-        """Write one batch (its chunks in order), starting again with key look-ups when a
-        row another connection wrote gets in the way."""
+    def _apply_chunk(self, b: PreparedChunk, qid, stats, state, batch: "_Batch") -> None:
+        """Write one chunk (part of one batch), starting again with key look-ups when a row
+        another connection wrote gets in the way."""
         for attempt in (0, 1):
             try:
                 with self.atomic():
-                    self._write_batch(parts, qid, stats, state)
+                    touched = self._write_chunk(b, qid, stats, state, batch)
+                batch.ents.update(touched)
+                batch.n += len(b.obs)
                 return
             except sqlite3.IntegrityError:
                 if attempt or not self._complete:
@@ -584,108 +633,176 @@ class SQLiteStore(GraphStore):
                 self._eids.clear()
                 self._oids.clear()
 
-    def _write_batch(self, parts: list, qid, stats, state) -> None:
+    def _flush_ent_q(self, state) -> None:
+        """Add the record sums counted since the last flush to ``ent_q`` (an entity first
+        met in this ingest also gets the query in its query set)."""
+        acc = state["nrec"]
+        if not acc:
+            return
+        db = self.db
+        done, eid0, qsid1, qid = state["in_q"], state["eid0"], state["qsid"], state["qid"]
+        ins, add, pre = [], [], {}
+        for eid, n in acc.items():
+            if eid in done:
+                add.append((n, eid))
+            elif eid >= eid0:  # stored by this ingest: no row yet
+                ins.append((eid, n, qsid1))
+                done.add(eid)
+            else:
+                pre[eid] = n
+        if pre:
+            keys = sorted(pre)
+            have: dict[int, int] = {}
+            for i in range(0, len(keys), 500):
+                part = keys[i:i + 500]
+                have.update(db.execute(f"SELECT eid, qsid FROM ent_q WHERE eid IN "
+                                       f"({','.join('?' * len(part))})", part).fetchall())
+            upgrade: dict[int, int] = {}
+            moved = []
+            for eid in keys:
+                old = have.get(eid)
+                if old is None:
+                    ins.append((eid, pre[eid], qsid1))
+                else:
+                    new = upgrade.get(old)
+                    if new is None:
+                        new = upgrade[old] = (self._qsid(self._qset(old) | {qid})
+                                              if qid is not None else old)
+                    if new == old:
+                        add.append((pre[eid], eid))
+                    else:
+                        moved.append((pre[eid], new, eid))
+                done.add(eid)
+            if moved:
+                db.executemany("UPDATE ent_q SET nrec = nrec + ?, qsid = ? WHERE eid = ?", moved)
+        if ins:
+            _insert_rows(db, "INSERT INTO ent_q(eid, nrec, qsid) VALUES ", ins, 3)
+        if add:
+            db.executemany("UPDATE ent_q SET nrec = nrec + ? WHERE eid = ?", add)
+        acc.clear()
+
+    def _end_batch(self, batch: "_Batch") -> None:
+        """Merge the batch's objects that were stored before it into their rows."""
+        upd = [(e[1], e[0]) for e in batch.ents.values() if not e[2]]
+        if upd:
+            self.db.executemany("UPDATE entities SET props = json_patch(props, ?) WHERE eid = ?",
+                                upd)
+        batch.ents.clear()
+        batch.n = 0
+
+    def _write_chunk(self, b: PreparedChunk, qid, stats, state, batch: "_Batch") -> dict:
+        """Write chunk ``b``; returns the entries of ``batch.ents`` it adds or changes
+        (sid → [eid, the batch's merged JSON so far, new in this batch])."""
         db, cid = self.db, self.cid
         journal = self._journal if self._sp else None
         # observations
         oids = self._oids
         if not self._complete:
             self._lookup(oids, "SELECT id, oid FROM observations WHERE cid = ? AND id IN ",
-                         [r[0] for b in parts for r in b.obs])
+                         [r[0] for r in b.obs])
         next_oid = None
-        new_obs, part_oids, part_new = [], [], []
-        for b in parts:
-            obs_oid, is_new = [], []
-            for r in b.obs:
-                oid = oids.get(r[0])
-                if oid is None:
-                    if next_oid is None:
-                        next_oid = db.execute("SELECT COALESCE(MAX(oid), 0) + 1 FROM observations"
-                                              ).fetchone()[0]
-                    oid, next_oid = next_oid, next_oid + 1
-                    oids[r[0]] = oid
-                    if journal is not None:
-                        journal.append((1, r[0]))
-                    new_obs.append((oid, cid, *r))
-                    is_new.append(True)
-                else:
-                    is_new.append(False)
-                obs_oid.append(oid)
-            part_oids.append(obs_oid)
-            part_new.append(is_new)
+        new_obs, obs_oid, is_new = [], [], []
+        for r in b.obs:
+            oid = oids.get(r[0])
+            if oid is None:
+                if next_oid is None:
+                    next_oid = db.execute("SELECT COALESCE(MAX(oid), 0) + 1 FROM observations"
+                                          ).fetchone()[0]
+                oid, next_oid = next_oid, next_oid + 1
+                oids[r[0]] = oid
+                if journal is not None:
+                    journal.append((1, r[0]))
+                new_obs.append((oid, cid, *r))
+                is_new.append(True)
+            else:
+                is_new.append(False)
+            obs_oid.append(oid)
         if new_obs:
             db.executemany("INSERT INTO observations(oid, cid, id, first_observed, last_observed,"
                            " number_observed, props) VALUES (?, ?, ?, ?, ?, ?, ?)", new_obs)
-        # entities: one merged text per id (parts' texts merge as their sightings would)
-        ents: dict[str, list] = {}
-        for b in parts:
-            for s, t, x in zip(b.keys, b.types, b.texts):
-                e = ents.get(s)
-                if e is None:
-                    ents[s] = [t, x, None]
-                elif e[2] is not None:
-                    e[2].append(x)
-                elif x != e[1]:
-                    e[2] = [e[1], x]
+        # entities: new ones stored now, changes within the batch overwrite them, the batch's
+        # merge into objects stored before waits for the batch's end
         eids = self._eids
+        seen = batch.ents
         if not self._complete:
-            self._lookup(eids, "SELECT id, eid FROM entities WHERE cid = ? AND id IN ", list(ents))
+            self._lookup(eids, "SELECT id, eid FROM entities WHERE cid = ? AND id IN ",
+                         [s for s in b.keys if s not in seen])
+        touched: dict[str, list] = {}
         next_eid = None
         new_ents, upd, etypes = [], [], set()
-        for s, e in ents.items():
-            text = e[1] if e[2] is None else _merge_texts(e[2])
-            eid = eids.get(s)
-            if eid is None:
-                if next_eid is None:
-                    next_eid = db.execute("SELECT COALESCE(MAX(eid), 0) + 1 FROM entities"
-                                          ).fetchone()[0]
-                eid, next_eid = next_eid, next_eid + 1
-                eids[s] = eid
-                if journal is not None:
-                    journal.append((0, s))
-                new_ents.append((eid, cid, s, e[0], text))
-                etypes.add(e[0])
+        keid = []
+        for s, t, x in zip(b.keys, b.types, b.texts):
+            e = seen.get(s)
+            if e is None:
+                eid = eids.get(s)
+                if eid is None:
+                    if next_eid is None:
+                        next_eid = db.execute("SELECT COALESCE(MAX(eid), 0) + 1 FROM entities"
+                                              ).fetchone()[0]
+                    eid, next_eid = next_eid, next_eid + 1
+                    eids[s] = eid
+                    if journal is not None:
+                        journal.append((0, s))
+                    new_ents.append((eid, cid, s, t, x))
+                    etypes.add(t)
+                    touched[s] = [eid, x, True]
+                else:
+                    touched[s] = [eid, x, False]
             else:
-                upd.append((text, eid))
+                eid = e[0]
+                if x != e[1]:
+                    m = _merge_texts([e[1], x])
+                    if m != e[1]:
+                        touched[s] = [eid, m, e[2]]
+                        if e[2]:
+                            upd.append((m, eid))
+            keid.append(eid)
         if new_ents:
             db.executemany("INSERT INTO entities(eid, cid, id, type, props) VALUES (?, ?, ?, ?, ?)",
                            new_ents)
             db.executemany("INSERT OR IGNORE INTO entity_types VALUES (?, ?)",
                            [(cid, t) for t in etypes])
         if upd:
-            db.executemany("UPDATE entities SET props = json_patch(props, ?) WHERE eid = ?", upd)
+            db.executemany("UPDATE entities SET props = ? WHERE eid = ?", upd)
         # edges (from every sighting); a ref to no stored object makes no edge
-        part_eids = [[eids[s] for s in b.keys] for b in parts]
         es = set()
         far = set()
-        for b, keid in zip(parts, part_eids):
-            for _, k, rel, d in b.edges:
-                dst = eids.get(d)
-                if dst is None:
-                    far.add(d)
-                else:
-                    es.add((keid[k], rel, dst))
+        for _, k, rel, d in b.edges:
+            dst = eids.get(d)
+            if dst is None:
+                far.add(d)
+            else:
+                es.add((keid[k], rel, dst))
         if far and not self._complete:  # refs to objects stored before (markings...)
             self._lookup(eids, "SELECT id, eid FROM entities WHERE cid = ? AND id IN ", list(far))
-            for b, keid in zip(parts, part_eids):
-                for _, k, rel, d in b.edges:
-                    if d in far and d in eids:
-                        es.add((keid[k], rel, eids[d]))
+            for _, k, rel, d in b.edges:
+                if d in far and d in eids:
+                    es.add((keid[k], rel, eids[d]))
         if es:
             _insert_rows(db, "INSERT OR IGNORE INTO edges(src, rel, dst) VALUES ", sorted(es), 3)
         # contains, query_obs, obs_q
         counts = state["counts"]
-        for b, keid, obs_oid, is_new in zip(parts, part_eids, part_oids, part_new):
-            sight, types = b.sight, b.types
-            if all(is_new):  # the usual case: all in C loops
-                soid = chain.from_iterable(map(repeat, obs_oid, b.nobj))
-                _insert_rows(db, "INSERT OR IGNORE INTO contains(oid, eid, etype) VALUES ",
-                             list(zip(soid, map(keid.__getitem__, sight),
-                                      map(types.__getitem__, sight))), 3)
-                if counts is not None:
-                    for t, n in Counter(map(types.__getitem__, sight)).items():
-                        counts[t] = counts.get(t, 0) + n
-                continue
+        sight, types = b.sight, b.types
+        acc = state["nrec"]  # number_observed sums of the new pairs, by entity
+        if all(is_new):  # the usual case: all in C loops
+            soid = chain.from_iterable(map(repeat, obs_oid, b.nobj))
+            _insert_rows(db, "INSERT OR IGNORE INTO contains(oid, eid, etype) VALUES ",
+                         list(zip(soid, map(keid.__getitem__, sight),
+                                  map(types.__getitem__, sight))), 3)
+            if counts is not None:
+                for t, n in Counter(map(types.__getitem__, sight)).items():
+                    counts[t] = counts.get(t, 0) + n
+            if all(r[3] == 1 for r in b.obs):
+                per_key = Counter(sight)
+            else:
+                per_key = Counter()
+                for k, n in zip(sight, chain.from_iterable(
+                        map(repeat, [r[3] for r in b.obs], b.nobj))):
+                    per_key[k] += n
+            for k, n in per_key.items():
+                e = keid[k]
+                acc[e] = acc.get(e, 0) + n
+        else:
             rows, old_rows, j = [], [], 0
             for i, n in enumerate(b.nobj):
                 oid = obs_oid[i]
@@ -693,8 +810,10 @@ class SQLiteStore(GraphStore):
                 j += n
                 if is_new[i]:
                     rows += pairs
-                    if counts is not None:
-                        for _, _, t in pairs:
+                    nobs = b.obs[i][3]
+                    for _, e, t in pairs:
+                        acc[e] = acc.get(e, 0) + nobs
+                        if counts is not None:
                             counts[t] = counts.get(t, 0) + 1
                 else:
                     old_rows += pairs
@@ -708,19 +827,19 @@ class SQLiteStore(GraphStore):
                                old_rows)
                 if db.total_changes != before:
                     state["stale"] = True
-        qsid = state["qsid"]
-        db.executemany("INSERT INTO obs_q(oid, qsid, n) VALUES (?, ?, ?)",
-                       [(r[0], qsid, r[5]) for r in new_obs])
-        all_oids = [o for obs_oid in part_oids for o in obs_oid]
+        if new_obs:
+            qsid = state["qsid"]
+            db.executemany("INSERT INTO obs_q(oid, qsid, n) VALUES (?, ?, ?)",
+                           [(r[0], qsid, r[5]) for r in new_obs])
         if qid is not None:
             _insert_rows(db, "INSERT OR IGNORE INTO query_obs(qid, oid) VALUES ",
-                         [(qid, o) for o in all_oids], 2)
-            old = sorted({o for obs_oid, is_new in zip(part_oids, part_new)
-                          for o, new in zip(obs_oid, is_new) if not new})
+                         [(qid, o) for o in obs_oid], 2)
+            old = sorted({o for o, new in zip(obs_oid, is_new) if not new})
             if old:
                 self._add_query_to_obs(old, qid)
-        stats["observations"] += len(all_oids)
-        stats["objects"] += sum(len(b.sight) for b in parts)
+        stats["observations"] += len(obs_oid)
+        stats["objects"] += len(sight)
+        return touched
 
     def _lookup(self, cache: dict, sql: str, keys) -> None:
         """Fill ``cache`` with the row ids of ``keys`` that exist (cache misses only)."""
@@ -775,8 +894,12 @@ class SQLiteStore(GraphStore):
                           [_dumps(obj) for obj in ents.values()], [], {},
                           [(0, index[s], r, d) for s, r, d in edges if s in index])
         with self.atomic():
-            self._apply_batch([b], None, {"observations": 0, "objects": 0},
-                              {"counts": None, "stale": False, "old": set(), "oid0": 0, "qsid": 0})
+            batch = _Batch()
+            self._apply_chunk(b, None, {"observations": 0, "objects": 0},
+                              {"counts": None, "stale": False, "old": set(), "oid0": 0,
+                               "eid0": 0, "qid": None, "qsid": 0, "nrec": {}, "in_q": set()},
+                              batch)
+            self._end_batch(batch)
 
     def add_objects(self, objects: list[dict]) -> list[str]:
         with self.atomic():
@@ -861,19 +984,26 @@ class SQLiteStore(GraphStore):
         entities (records variables: over its rows' observations); when nothing is observed,
         its row count.  cached: over every observation of the queries that brought any of
         its entities in, the (object, observation) pairs by type, less the variable's own
-        entities for its own type.  The query set comes from ``obs_q`` in the same pass as
-        the records; its counts from :meth:`_union_counts`."""
+        entities for its own type.  Both come from ``ent_q`` (per entity: its records and
+        the set of queries that brought it in, kept by ingest); the query set's counts from
+        :meth:`_union_counts`."""
         db = self.db
         if info.kind == "table":
             info.entities = 0
             info.records = db.execute("SELECT COUNT(*) FROM var_rows WHERE vid = ?", (vid,)).fetchone()[0]
             return
-        info.entities = db.execute("SELECT COUNT(DISTINCT eid) FROM var_rows WHERE vid = ?",
-                                   (vid,)).fetchone()[0]
-        groups = db.execute(
-            "SELECT o.qsid, SUM(o.n) FROM (SELECT DISTINCT eid FROM var_rows WHERE vid = ?) v "
-            "JOIN contains c ON c.eid = v.eid JOIN obs_q o ON o.oid = c.oid GROUP BY o.qsid",
-            (vid,)).fetchall() if info.entities else []
+        info.entities, with_eid = db.execute(
+            "SELECT COUNT(DISTINCT eid), COUNT(eid) FROM var_rows WHERE vid = ?", (vid,)).fetchone()
+        if not info.entities:
+            groups = []
+        elif with_eid == info.entities:  # no entity twice: no DISTINCT (a cheaper plan)
+            groups = db.execute(
+                "SELECT q.qsid, SUM(q.nrec) FROM var_rows v JOIN ent_q q ON q.eid = v.eid "
+                "WHERE v.vid = ? GROUP BY q.qsid", (vid,)).fetchall()
+        else:
+            groups = db.execute(
+                "SELECT q.qsid, SUM(q.nrec) FROM (SELECT DISTINCT eid FROM var_rows WHERE vid = ?)"
+                " v JOIN ent_q q ON q.eid = v.eid GROUP BY q.qsid", (vid,)).fetchall()
         if info.kind == "records":
             info.records = db.execute(
                 "SELECT COALESCE(SUM(o.n), 0) FROM var_rows v JOIN obs_q o ON o.oid = v.oid "
