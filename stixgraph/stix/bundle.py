@@ -803,7 +803,7 @@ def _main(argv=None):  # pragma: no cover - benchmark helper
     import time
 
     from .. import ir
-    from .match import compile_matcher, in_time_range, text_filter
+    from .match import compile_matcher, text_filter
 
     ap = argparse.ArgumentParser(description="scan a bundle and report speed")
     ap.add_argument("file")

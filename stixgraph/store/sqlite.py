@@ -24,7 +24,6 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
-from bisect import bisect_left
 from collections import Counter
 from itertools import chain, repeat
 from pathlib import Path
