@@ -207,11 +207,16 @@ class BundleSource(DataSource):
             if progress:
                 progress(sizes[0] + sizes[1])
 
+        # the first reader gets a CPU of its own; the second (niced) shares the other one
+        # with this process, which has priority, until the first is done
+        cpus = sorted(os.sched_getaffinity(0)) if sp and hasattr(os, "sched_getaffinity") else []
         try:
-            a = Child(_read_half, name, accept, tf, prepare, None, x, None, name=f"{name} reader")
+            a = Child(_read_half, name, accept, tf, prepare, None, x, None, name=f"{name} reader",
+                      cpus=cpus[:1] or None)
             if sp:
                 b = Child(_read_half, name, accept, tf, prepare, x, None, resume,
-                          name=f"{name} second reader", nice=SECOND_NICE)
+                          name=f"{name} second reader", nice=SECOND_NICE,
+                          cpus=cpus[1:] or None)
             reached = False
             while True:
                 m = a.next()
@@ -230,6 +235,7 @@ class BundleSource(DataSource):
                     break
             if not reached or b is None:
                 return
+            b.unpin()
             while True:
                 try:
                     m = b.next()

@@ -60,13 +60,15 @@ class Channel:
 
 
 
-def _entry(out, reader: Callable, args: tuple, nice: int) -> None:
+def _entry(out, reader: Callable, args: tuple, nice: int, cpus) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
-    if nice:
-        try:
+    try:
+        if nice:
             os.nice(nice)
-        except OSError:
-            pass
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+    except (OSError, AttributeError):
+        pass
     gc.disable()  # a short-lived process making many dicts and no cycles
     ch = Channel(out)
     try:
@@ -90,13 +92,16 @@ def _entry(out, reader: Callable, args: tuple, nice: int) -> None:
 class Child:
     """One reader process, from the parent's side."""
 
-    def __init__(self, reader: Callable, *args, name: str = "reader", nice: int = 0):
+    def __init__(self, reader: Callable, *args, name: str = "reader", nice: int = 0,
+                 cpus=None):
         """Start ``reader(channel, *args)`` in a child; ``nice``: its scheduling niceness
-        (a child whose output is needed later yields the CPU to the others)."""
+        (a child whose output is needed later yields the CPU to the others); ``cpus``: the
+        CPUs it may run on (None: any)."""
         ctx = multiprocessing.get_context("fork")
         r_out, w_out = ctx.Pipe(duplex=False)
         self.name = name
-        self.proc = ctx.Process(target=_entry, args=(w_out, reader, args, nice), daemon=True,
+        self.proc = ctx.Process(target=_entry, args=(w_out, reader, args, nice, cpus),
+                                daemon=True,
                                 name=f"stixgraph-{name}")
         self.proc.start()
         w_out.close()
@@ -130,6 +135,13 @@ class Child:
         if msg[0] == "done":
             self.status = "done"
         return msg
+
+    def unpin(self) -> None:
+        """Let the child run on any CPU again."""
+        try:
+            os.sched_setaffinity(self.proc.pid, os.sched_getaffinity(0))
+        except (OSError, AttributeError):
+            pass
 
     def stop(self) -> None:
         """End the child now (if it still runs) and reap it."""

@@ -506,7 +506,9 @@ class BundleReader:
         return self._verify(block.replace(D, b"}\x00{"), b"\x00")
 
     def _verify(self, m: bytes, sep: bytes) -> bool:
-        if b"\\" not in m:  # no escapes at all
+        if b"\\" not in m or m.count(b"\\") == 2 * m.count(b"\\\\"):
+            # no escapes, or only escaped backslashes (every backslash run even: Windows
+            # paths): every quote is real and no \\u or \\/ escape exists
             self.hatch = False
             return _balanced(m.translate(None, _DEL_LINE if sep == b"\n" else _DEL_MARK), sep)
         # keep quotes, braces, sep, backslashes and every escape letter (b f n r t as 'x'):
@@ -669,13 +671,16 @@ class BundleReader:
 def _balanced(r: bytes, sep: bytes) -> bool:
     """``r`` (only ``"{}`` and ``sep`` left): no string kept a brace, and every ``sep``-delimited
     piece is a balanced brace sequence, i.e. every ``sep`` sits at array depth."""
-    r = r.replace(b'""', b"")
-    if b'"' in r:
+    # quotes must pair up adjacently (non-overlapping, left to right: what replace(b'""', b"")
+    # would remove); counting instead of removing saves building the copy
+    if r.count(b'""') * 2 != r.count(b'"'):
         return False
+    r = r.translate(None, b'"')
     for _ in range(64):
-        if b"{}" not in r:
-            break
+        n = len(r)
         r = r.replace(b"{}", b"")
+        if len(r) == n:
+            break
     return r.count(sep) == len(r)
 
 

@@ -12,6 +12,13 @@ Layout (one row per thing, integer keys for joins, JSON for properties):
 * ``queries(qid, ...)`` and ``query_obs(qid, oid)``: what each GET brought in.
 * ``variables`` and ``var_rows(rid, vid, eid, oid, data)``: hunt variables, materialised, in
   order; they persist, so a later ``stixgraph hunt --store`` continues the hunt.
+* Kept by ingest for the counts of a new variable (:meth:`SQLiteStore._count`):
+  ``obs_q(oid, qsid, n)`` (each observation's number_observed and the set of queries that
+  brought it in), ``ent_q(eid, nrec, qsid)`` (each entity's records, the number_observed sum
+  over its observations, and the union of their query sets), ``qsets(qsid, qids)`` (query
+  sets, "1,4,7"), ``query_counts(qid, etype, n)`` ((object, observation) pairs by type over a
+  query's observations) and ``qset_counts`` (the same over a union of queries, until the next
+  ingest).  A store of an older version gets them rebuilt from the base tables when opened.
 
 Everything is grouped by collection (``cid``); one collection, ``default``, unless told.
 """
@@ -991,30 +998,25 @@ class SQLiteStore(GraphStore):
             info.entities = 0
             info.records = db.execute("SELECT COUNT(*) FROM var_rows WHERE vid = ?", (vid,)).fetchone()[0]
             return
-        info.entities, with_eid = db.execute(
-            "SELECT COUNT(DISTINCT eid), COUNT(eid) FROM var_rows WHERE vid = ?", (vid,)).fetchone()
-        if not info.entities:
-            groups = []
-        elif with_eid == info.entities:  # no entity twice: no DISTINCT (a cheaper plan)
-            groups = db.execute(
-                "SELECT q.qsid, SUM(q.nrec) FROM var_rows v JOIN ent_q q ON q.eid = v.eid "
-                "WHERE v.vid = ? GROUP BY q.qsid", (vid,)).fetchall()
-        else:
-            groups = db.execute(
-                "SELECT q.qsid, SUM(q.nrec) FROM (SELECT DISTINCT eid FROM var_rows WHERE vid = ?)"
-                " v JOIN ent_q q ON q.eid = v.eid GROUP BY q.qsid", (vid,)).fetchall()
+        # one pass: distinct entities (streamed off the (vid, eid) index), their records and
+        # the query sets they come from
+        info.entities, nrec, qsids = db.execute(
+            "SELECT COUNT(v.eid), COALESCE(SUM(q.nrec), 0), group_concat(DISTINCT q.qsid) "
+            "FROM (SELECT DISTINCT eid FROM var_rows WHERE vid = ?) v "
+            "LEFT JOIN ent_q q ON q.eid = v.eid", (vid,)).fetchone()
         if info.kind == "records":
             info.records = db.execute(
                 "SELECT COALESCE(SUM(o.n), 0) FROM var_rows v JOIN obs_q o ON o.oid = v.oid "
                 "WHERE v.vid = ?", (vid,)).fetchone()[0]
         else:
-            info.records = sum(n for _, n in groups)
+            info.records = nrec
         if info.records == 0:  # no observations (NEW, LOAD): count rows, as Kestrel
             info.records = db.execute("SELECT COUNT(*) FROM var_rows WHERE vid = ?", (vid,)).fetchone()[0]
         if cached and info.entities:
             qids: set[int] = set()
-            for qsid, _ in groups:
-                qids |= self._qset(qsid)
+            for qsid in str(qsids or "").split(","):
+                if qsid:
+                    qids |= self._qset(int(qsid))
             counts = self._union_counts(qids) if qids else {}
             info.cached = {t: n - (info.entities if t == info.type else 0)
                            for t, n in sorted(counts.items())}
