@@ -37,6 +37,9 @@ def main(argv=None) -> int:
     t_import = time.perf_counter()
     from stixgraph.lang import parse
     from stixgraph.session import Session
+    # the store backend too (Session imports it on first use), as the Kestrel peer's driver
+    # imports kestrel.session and its whole stack before its clock starts
+    import stixgraph.store.sqlite  # noqa: F401
     t_import = time.perf_counter() - t_import
 
     path = os.path.abspath(a.hunt)

@@ -293,7 +293,7 @@ class Session:
                 self.store.ingest(stream, qid)
             except SplitFailed:  # nothing stored (ingest is atomic): read in one part
                 stream.close()
-                stream = fast(q, prepare, cb, split=False)
+                stream = fast(q, prepare, cb, split=False) or ds.query(q, cb)
                 self.store.ingest(stream, qid)
         finally:
             close = getattr(stream, "close", None)

@@ -354,3 +354,69 @@ def test_a_version_1_store_gets_its_counts(tmp_path, make_session):
     s2 = make_session(store=str(path))
     check_derived(s2.store)
     check_statements(s2, "f = FIND process CREATED q\nu = FIND user-account OWNED p")
+
+
+# ---------------------------------------------------------------------------
+# the block verification the skipping (and the split) relies on
+
+
+def _reference(block: bytes, D: bytes):
+    """(every separator D sits at array depth outside strings, a real \\u or \\/ escape)."""
+    depth, i, n, in_str, esc, bad, hatch = 0, 0, len(block), False, False, False, False
+    starts = set()
+    j = block.find(D)
+    while j >= 0:
+        starts.add(j + 1)  # just after the separator's "}"
+        j = block.find(D, j + 1)
+    while i < n:
+        c = block[i]
+        if in_str:
+            if esc:
+                esc = False
+                if c in b"u/":
+                    hatch = True
+            elif c == 0x5C:
+                esc = True
+            elif c == 0x22:
+                in_str = False
+        else:
+            if i in starts and depth != 1:
+                bad = True
+            if c == 0x22:
+                in_str = True
+            elif c in b"{[":
+                depth += 1
+            elif c in b"}]":
+                depth -= 1
+        i += 1
+    return not bad, hatch
+
+
+def test_block_verification_is_sound():
+    import random
+
+    rnd = random.Random(5)
+    D = b"},\n{"
+    pieces = ["a", "b", "{", "}", "[", "]", '\\"', "\\\\", "\\u0041", "\\/", "\\n", "x", "},", "{"]
+    checked = 0
+    for _ in range(3000):
+        els = []
+        for _ in range(rnd.randint(1, 4)):
+            s = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
+            inner = json.dumps({"s": s, "l": [{"k": 1}, {"k": 2}]})
+            if rnd.random() < 0.2:  # a nested list broken over lines like the separator
+                inner = inner.replace('}, {"k"', '},\n{"k"')
+            if rnd.random() < 0.2:  # raw (unescaped) text from the pieces inside a string
+                inner = inner.replace('"a', '"' + rnd.choice(pieces), 1)
+            els.append(inner)
+        block = ",\n".join(els).encode()
+        r = bundle_mod.BundleReader.__new__(bundle_mod.BundleReader)
+        r.D = D
+        ok = r.verify(block)
+        want_ok, want_hatch = _reference(b"[" + block, D)
+        if ok:
+            checked += 1
+            assert want_ok, block
+            if not r.hatch:
+                assert not want_hatch, block
+    assert checked > 200

@@ -32,7 +32,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
 from collections import Counter
-from itertools import chain, repeat
+import operator
+from itertools import chain, compress, repeat
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
@@ -231,10 +232,6 @@ class PreparedChunk(NamedTuple):
                              edges)
 
 
-def _empty_chunk() -> PreparedChunk:
-    return PreparedChunk([], [], [], [], [], [], {}, [])
-
-
 class _Batch:
     """The merge unit being written: its observation count and the objects it touched
     (STIX id → [eid, the batch's merged JSON so far, stored first in this batch])."""
@@ -342,18 +339,32 @@ _MULTI: dict[tuple[str, int, int], str] = {}
 
 def _insert_rows(db, head: str, rows: list, width: int, k: int = 100) -> None:
     """``executemany`` of ``head`` + VALUES rows, k rows per statement (fewer steps)."""
-    n = len(rows)
+    _insert_flat(db, head, list(chain.from_iterable(rows)), width, k)
+
+
+def _insert_cols(db, head: str, cols: list[list], k: int = 100) -> None:
+    """:func:`_insert_rows` for rows given as equally long columns."""
+    width = len(cols)
+    flat = [None] * (len(cols[0]) * width)
+    for i, c in enumerate(cols):
+        flat[i::width] = c
+    _insert_flat(db, head, flat, width, k)
+
+
+def _insert_flat(db, head: str, flat: list, width: int, k: int) -> None:
+    n = len(flat) // width
     full = n - n % k
+    step = k * width
     if full:
         sql = _MULTI.get((head, width, k))
         if sql is None:
             one = "(" + ",".join("?" * width) + ")"
             sql = _MULTI[(head, width, k)] = head + ",".join([one] * k)
-        flat = list(chain.from_iterable(rows[:full]))
-        step = k * width
-        db.executemany(sql, [flat[i:i + step] for i in range(0, len(flat), step)])
+        db.executemany(sql, [flat[i:i + step] for i in range(0, full * width, step)])
     if n > full:
-        db.executemany(head + "(" + ",".join("?" * width) + ")", rows[full:])
+        rest = flat[full * width:]
+        db.executemany(head + "(" + ",".join("?" * width) + ")",
+                       [rest[i:i + width] for i in range(0, len(rest), width)])
 
 
 def _merge_texts(texts: list[str]) -> str:
@@ -790,49 +801,43 @@ class SQLiteStore(GraphStore):
         counts = state["counts"]
         sight, types = b.sight, b.types
         acc = state["nrec"]  # number_observed sums of the new pairs, by entity
-        if all(is_new):  # the usual case: all in C loops
-            soid = chain.from_iterable(map(repeat, obs_oid, b.nobj))
-            _insert_rows(db, "INSERT OR IGNORE INTO contains(oid, eid, etype) VALUES ",
-                         list(zip(soid, map(keid.__getitem__, sight),
-                                  map(types.__getitem__, sight))), 3)
-            if counts is not None:
-                for t, n in Counter(map(types.__getitem__, sight)).items():
-                    counts[t] = counts.get(t, 0) + n
-            if all(r[3] == 1 for r in b.obs):
-                per_key = Counter(sight)
-            else:
-                per_key = Counter()
-                for k, n in zip(sight, chain.from_iterable(
-                        map(repeat, [r[3] for r in b.obs], b.nobj))):
-                    per_key[k] += n
-            for k, n in per_key.items():
-                e = keid[k]
-                acc[e] = acc.get(e, 0) + n
-        else:
-            rows, old_rows, j = [], [], 0
-            for i, n in enumerate(b.nobj):
-                oid = obs_oid[i]
-                pairs = [(oid, keid[k], types[k]) for k in sight[j:j + n]]
-                j += n
-                if is_new[i]:
-                    rows += pairs
-                    nobs = b.obs[i][3]
-                    for _, e, t in pairs:
-                        acc[e] = acc.get(e, 0) + nobs
-                        if counts is not None:
-                            counts[t] = counts.get(t, 0) + 1
-                else:
-                    old_rows += pairs
+        cols = [list(chain.from_iterable(map(repeat, obs_oid, b.nobj))),
+                list(map(keid.__getitem__, sight)), list(map(types.__getitem__, sight))]
+        every = all(is_new)
+        if every:  # the usual case
+            new_sight = sight
+            nobs = [r[3] for r in b.obs]
+        else:  # observations stored before: their pairs apart (C loops all the same)
+            mask = list(chain.from_iterable(map(repeat, is_new, b.nobj)))
+            old_rows = list(compress(zip(*cols), map(operator.not_, mask)))
+            cols = [list(compress(c, mask)) for c in cols]
+            new_sight = list(compress(sight, mask))
+            nobs = [r[3] for r, new in zip(b.obs, is_new) if new]
+            for oid, new in zip(obs_oid, is_new):
+                if not new:
                     if oid >= state["oid0"]:  # twice in this ingest: count it all in SQL
                         state["counts"] = counts = None
                     state["old"].add(oid)
-            _insert_rows(db, "INSERT OR IGNORE INTO contains(oid, eid, etype) VALUES ", rows, 3)
-            if old_rows:
-                before = db.total_changes
-                db.executemany("INSERT OR IGNORE INTO contains(oid, eid, etype) VALUES (?, ?, ?)",
-                               old_rows)
-                if db.total_changes != before:
-                    state["stale"] = True
+        _insert_cols(db, "INSERT OR IGNORE INTO contains(oid, eid, etype) VALUES ", cols)
+        if not every and old_rows:
+            before = db.total_changes
+            db.executemany("INSERT OR IGNORE INTO contains(oid, eid, etype) VALUES (?, ?, ?)",
+                           old_rows)
+            if db.total_changes != before:
+                state["stale"] = True
+        if counts is not None:
+            for t, n in Counter(cols[2]).items():
+                counts[t] = counts.get(t, 0) + n
+        if all(n == 1 for n in nobs):
+            per_key = Counter(new_sight)
+        else:
+            per_key = Counter()
+            nobj_new = b.nobj if every else [n for n, new in zip(b.nobj, is_new) if new]
+            for k, n in zip(new_sight, chain.from_iterable(map(repeat, nobs, nobj_new))):
+                per_key[k] += n
+        for k, n in per_key.items():
+            e = keid[k]
+            acc[e] = acc.get(e, 0) + n
         if new_obs:
             qsid = state["qsid"]
             db.executemany("INSERT INTO obs_q(oid, qsid, n) VALUES (?, ?, ?)",
