@@ -17,6 +17,7 @@ import gzip
 import io
 import json
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
@@ -151,14 +152,14 @@ class Session:
             return stmt
         swap = (lambda v: target if v == "_" else v)
         if isinstance(stmt, ir.Get):
-            return _replace(stmt, source=swap(stmt.source))
+            return replace(stmt, source=swap(stmt.source))
         if isinstance(stmt, (ir.Assign, ir.Disp)):
-            return _replace(stmt, expr=_replace(stmt.expr, var=target))
+            return replace(stmt, expr=replace(stmt.expr, var=target))
         if isinstance(stmt, (ir.Merge, ir.Apply)):
-            return _replace(stmt, vars=tuple(swap(v) for v in stmt.vars))
+            return replace(stmt, vars=tuple(swap(v) for v in stmt.vars))
         if isinstance(stmt, ir.Join):
-            return _replace(stmt, left=swap(stmt.left), right=swap(stmt.right))
-        return _replace(stmt, var=swap(stmt.var))
+            return replace(stmt, left=swap(stmt.left), right=swap(stmt.right))
+        return replace(stmt, var=swap(stmt.var))
 
     def _dispatch(self, stmt):
         handler = getattr(self, "_do_" + type(stmt).__name__.lower())
@@ -328,14 +329,14 @@ class Session:
         span = self._timespan(stmt.timespan)
         start, stop = (_iso(span[0]), _iso(span[1])) if span else (None, None)
         if where is not stmt.where:
-            stmt = _replace(stmt, where=where)
+            stmt = replace(stmt, where=where)
         self.store.find(stmt.out, stmt, src.type, hops, start, stop,
                         self._birth(stmt, "FIND", inputs=[stmt.var], cached=True))
 
     def _check_expr(self, expr: ir.VarExpr) -> ir.VarExpr:
         self._var(expr.var)
         where = self._resolve(expr.where)
-        return expr if where is expr.where else _replace(expr, where=where)
+        return expr if where is expr.where else replace(expr, where=where)
 
     def _do_assign(self, stmt: ir.Assign):
         expr = self._check_expr(stmt.expr)
@@ -538,12 +539,6 @@ class ExplainType(str):
 
 
 # ---------------------------------------------------------------------------
-def _replace(obj, **kw):
-    from dataclasses import replace
-
-    return replace(obj, **kw)
-
-
 def _iso(t: datetime) -> str:
     return ir.Timestamp(t.astimezone(timezone.utc)).iso()
 

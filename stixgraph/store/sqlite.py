@@ -29,6 +29,7 @@ import ipaddress
 import re
 import sqlite3
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from functools import lru_cache
 from collections import Counter
@@ -148,16 +149,6 @@ def _bin_time(value, seconds):
 
 def _dumps(obj) -> str:
     return orjson.dumps(obj).decode()
-
-
-def _edges_of(obj: dict):
-    for key, val in obj.items():
-        if key.endswith("_ref") and isinstance(val, str):
-            yield key, val
-        elif key.endswith("_refs") and isinstance(val, list):
-            for v in val:
-                if isinstance(v, str):
-                    yield key, v
 
 
 def _merge(old: dict, new: dict) -> dict:
@@ -585,14 +576,6 @@ class SQLiteStore(GraphStore):
             self._ingest_end(qid, state)
         return stats
 
-    def _ingest_batch(self, chunk: list[Observation], qid, stats) -> None:
-        """Store one batch of observations (one merge unit)."""
-        state = self._ingest_start(qid)
-        batch = _Batch()
-        self._apply_chunk(prepare_chunk(chunk), qid, stats, state, batch)
-        self._end_batch(batch)
-        self._ingest_end(qid, state)
-
     def _ingest_start(self, qid) -> dict:
         self.db.execute("DELETE FROM qset_counts")
         fresh = qid is not None and self.db.execute(
@@ -895,29 +878,24 @@ class SQLiteStore(GraphStore):
                 self.db.executemany("UPDATE obs_q SET qsid = ? WHERE oid = ?",
                                     [(new, o) for o in group])
 
-    def _upsert_entities(self, ents: dict[str, dict], edges=None) -> None:
-        """Store objects (id → merged object) and their refs, merging with stored ones."""
-        if edges is None:
-            edges = [(sid, rel, dst) for sid, obj in ents.items() for rel, dst in _edges_of(obj)]
-        index = {sid: k for k, sid in enumerate(ents)}
-        b = PreparedChunk([], [], list(ents),
-                          [obj.get("type", sid.split("--")[0]) for sid, obj in ents.items()],
-                          [_dumps(obj) for obj in ents.values()], [], {},
-                          [(0, index[s], r, d) for s, r, d in edges if s in index])
-        with self.atomic():
-            batch = _Batch()
-            self._apply_chunk(b, None, {"observations": 0, "objects": 0},
-                              {"counts": None, "stale": False, "old": set(), "oid0": 0,
-                               "eid0": 0, "qid": None, "qsid": 0, "nrec": {}, "in_q": set()},
-                              batch)
-            self._end_batch(batch)
-
     def add_objects(self, objects: list[dict]) -> list[str]:
+        """Store loose objects (NEW, LOAD), merged by id with each other and with stored ones."""
+        ents: dict[str, dict] = {}
+        for obj in objects:
+            sid = obj["id"]
+            ents[sid] = _merge(ents[sid], obj) if sid in ents else _clean(obj)
+        edges: list = []
+        for k, obj in enumerate(ents.values()):
+            _add_edges(edges, 0, k, obj)
+        chunk = PreparedChunk([], [], list(ents),
+                              [obj.get("type", sid.split("--")[0]) for sid, obj in ents.items()],
+                              [_dumps(obj) for obj in ents.values()], [], {}, edges)
         with self.atomic():
-            ents = {}
-            for obj in objects:
-                ents[obj["id"]] = _merge(ents[obj["id"]], obj) if obj["id"] in ents else _clean(obj)
-            self._upsert_entities(ents)
+            state = self._ingest_start(None)
+            batch = _Batch()
+            self._apply_chunk(chunk, None, {"observations": 0, "objects": 0}, state, batch)
+            self._end_batch(batch)
+            self._ingest_end(None, state)
         return [o["id"] for o in objects]
 
     # -- variables ---------------------------------------------------------------
@@ -1497,7 +1475,7 @@ class SQLiteStore(GraphStore):
             stop = "<now>"
             notes.append("LAST: start and stop come from the clock at run time")
         if where is not stmt.where:
-            stmt = self._replace_stmt(stmt, where=where)
+            stmt = replace(stmt, where=where)
         sql, params = self._compile_find(stmt, hops, start, stop)
         return pre + [S.Query(sql, params, "\n".join(notes))]
 
@@ -1505,7 +1483,7 @@ class SQLiteStore(GraphStore):
         src = self._explain_var(input_types, expr.var, table_ok=False)
         where, pre = self._explain_refs(expr.where, input_types)
         if where is not expr.where:
-            expr = self._replace_stmt(expr, where=where)
+            expr = replace(expr, where=where)
         sql, params, kind = self._compile_assign(expr, src)
         notes = [title, f"{out} holds {kind}" + (" (one row per entity and observation)"
                                                  if kind == "records" else "")]
@@ -1595,7 +1573,7 @@ class SQLiteStore(GraphStore):
             return [S.Query(sql, p.values, "\n".join(notes))]
         where, pre = self._explain_refs(expr.where, input_types)
         if where is not expr.where:
-            expr = self._replace_stmt(expr, where=where)
+            expr = replace(expr, where=where)
         if expr.attrs:
             for a in expr.attrs:
                 if a.etype and a.etype != info.type:
@@ -1673,12 +1651,6 @@ class SQLiteStore(GraphStore):
             self._explain_var(input_types, v)
         return [S.Query("", {}, f"{title}\nnothing runs: APPLY is not available in this version "
                                 f"(the statement fails, changing nothing, and the hunt stops there)")]
-
-    @staticmethod
-    def _replace_stmt(obj, **kw):
-        from dataclasses import replace
-
-        return replace(obj, **kw)
 
     @staticmethod
     def _explain_title(stmt) -> str:
