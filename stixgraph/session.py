@@ -304,9 +304,10 @@ class Session:
         info = self.store.get_from_query(stmt.out, stmt.etype, qid, where,
                                          self._birth(stmt, "GET", source=uri, cached=True))
         self.last_source = uri
+        out = [Message(stmt.pos.line, note) for note in getattr(ds, "notes", ())]
         if info.entities == 0:
-            return [Message(stmt.pos.line, f"no {stmt.etype} in {uri} matches this GET")]
-        return []
+            out.append(Message(stmt.pos.line, f"no {stmt.etype} in {uri} matches this GET"))
+        return out
 
     def _do_find(self, stmt: ir.Find):
         self.check_type(stmt.etype)

@@ -35,7 +35,8 @@ def scheme_of(uri: str) -> str:
 
 def _builtins() -> dict[str, type[DataSource]]:
     from .bundle import BundleSource
-    return {s: BundleSource for s in BundleSource.schemes}
+    from .stixshifter import StixShifterSource
+    return {**{s: BundleSource for s in BundleSource.schemes}, "stixshifter": StixShifterSource}
 
 
 def _plugins() -> dict[str, object]:
@@ -51,7 +52,7 @@ def known_schemes() -> list[str]:
 
 def open_source(uri: str, config: dict | None = None) -> DataSource:
     """The data source for ``uri`` (``file:///x.json``, ``/x.json``, ``https://...``,
-    ``stixshifter://profile`` once such a plug-in is installed)."""
+    ``stixshifter://profile``)."""
     if not isinstance(uri, str) or not uri.strip():
         raise DataSourceError("empty data source URI")
     scheme = scheme_of(uri)
