@@ -1,5 +1,5 @@
 # stixgraph developer tasks.
-#   make demo    generate the Caldera demo bundle and run examples/hunts/*.hf on it
+#   make demo    generate the Caldera demo bundle and run stixgraph/demo/hunts/*.hf on it
 #   make test    run the test suite
 #   make bench   side-by-side benchmark against Kestrel v1 (BENCH_SIZES=10000,50000,200000)
 #   make clean   remove build/ and bench/out/ (bundles, Kestrel venv); distclean also .venv
@@ -16,7 +16,7 @@ DEMO_SEED   ?= 808
 DEMO_NOW    := 2024-12-20T00:00:00Z
 DEMO_BUNDLE := $(BUILD)/caldera-$(DEMO_SIZE)-s$(DEMO_SEED).json
 DEMO_DB     := $(BUILD)/demo.db
-HUNTS       := $(sort $(wildcard examples/hunts/*.hf))
+HUNTS       := $(sort $(wildcard stixgraph/demo/hunts/*.hf))
 
 .PHONY: all demo test bench clean distclean
 .DEFAULT_GOAL := demo

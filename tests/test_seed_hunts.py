@@ -1,4 +1,4 @@
-"""The seed notebook's hunts, as written (examples/hunts/*.hf), run end to end on the demo
+"""The seed notebook's hunts, as written (stixgraph/demo/hunts/*.hf), run end to end on the demo
 bundle the project generates (stixgraph.demo.caldera), with answers known in advance
 (caldera.FACTS).  ``FROM stixshifter://splunk`` is pointed at the bundle, as ``make demo``
 does with ``--source splunk=...``.
@@ -16,7 +16,7 @@ from stixgraph.demo import caldera
 from stixgraph.display import Summary, Table
 from stixgraph.session import Session
 
-HUNTS = Path(__file__).resolve().parents[1] / "examples" / "hunts"
+HUNTS = Path(__file__).resolve().parents[1] / "stixgraph" / "demo" / "hunts"
 F = caldera.FACTS
 
 

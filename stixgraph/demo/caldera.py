@@ -47,7 +47,14 @@ directory whose path still holds the file name.
 Everything is drawn from ``random.Random`` seeded with ``--seed``: the same seed and size give
 the same bytes.  The facts the seed's hunts should find are in :data:`FACTS`.
 
-Usage: ``python -m stixgraph.demo.caldera OUT.json [--size N] [--seed S] [--now ISO]``
+CIM output: the same event stream (:func:`_iter_events`) is also written as the raw Windows
+events (flat, OTRF shape, :func:`iter_raw_events`) turned into the rows Splunk returns with the
+Splunk Add-on for Sysmon (:func:`stixgraph.splunk.cim.sysmon_to_cim`): :func:`iter_cim_rows`,
+:func:`generate_cim`.  Row ``_raw`` is the bundle artifact's XML, ``_time`` its time stamp.
+
+Usage: ``python -m stixgraph.demo.caldera OUT.json [--size N | --scale X] [--seed S] [--now ISO]``
+and ``python -m stixgraph.demo.caldera OUT.jsonl[.gz] --format cim [--size N | --scale X]
+[--seed S] [--index I]`` (``--scale X`` = X times the default size; ``--scale 200`` = 1M events)
 """
 from __future__ import annotations
 
@@ -1219,19 +1226,124 @@ class _Writer:
                 f"<Computer>{HOSTNAME}</Computer></System><EventData>{data}</EventData></Event>")
 
 
+def _iter_events(size: int, seed: int) -> Iterator[_Obs]:
+    """The story's events merged with the background noise, in time order: the one event
+    stream both writers (STIX bundle, CIM rows) read."""
+    world = _World(seed)
+    story = world.timeline
+    noise = world.noise(max(0, size - len(story)), seed)
+    merged = heapq.merge(((t, 0, s, o) for t, s, o in story),
+                         ((o.t, 1, i, o) for i, o in enumerate(noise)))
+    for _, _, _, o in merged:
+        yield o
+
+
 def iter_observations(size: int = DEFAULT_SIZE, seed: int = DEFAULT_SEED,
                       now: datetime = DEMO_NOW) -> Iterator[dict]:
     """The bundle's observed-data, one at a time, in time order.  ``size`` is the total number
     of observed-data (at least the story's own); ``now`` shifts every time stamp by
     ``now - DEMO_NOW`` (FACTS stay in demo time)."""
-    world = _World(seed)
-    story = world.timeline
     writer = _Writer(seed, now - DEMO_NOW)
-    noise = world.noise(max(0, size - len(story)), seed)
-    merged = heapq.merge(((t, 0, s, o) for t, s, o in story),
-                         ((o.t, 1, i, o) for i, o in enumerate(noise)))
-    for _, _, _, o in merged:
+    for o in _iter_events(size, seed):
         yield writer.observed(o)
+
+
+# ---------------------------------------------------------------------------------------------
+# The same events as Splunk CIM rows (what the Splunk Add-on for Sysmon makes of them)
+
+_PROVIDERS = {True: ("Microsoft-Windows-Sysmon", "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}",
+                     "4", "0x8000000000000000", "Microsoft-Windows-Sysmon/Operational"),
+              False: ("Microsoft-Windows-Security-Auditing", "{54849625-5478-4994-a5ba-3e3b0328c30d}",
+                      "0", "0x8020000000000000", "Security")}
+
+
+def _raw_event(o: _Obs, t: str, record: int) -> dict:
+    """One event as a flat Windows event (the OTRF shape: System fields and EventData at top
+    level, values as strings)."""
+    name, guid, level, keywords, channel = _PROVIDERS[o.sysmon]
+    ev = {"SourceName": name, "ProviderGuid": guid, "Level": level, "Keywords": keywords,
+          "Channel": channel, "Hostname": HOSTNAME, "TimeCreated": t, "@timestamp": t,
+          "EventID": o.eid, "EventRecordID": str(record)}
+    if o.sysmon:
+        ev["UtcTime"] = t[:-1].replace("T", " ")
+    for k, v in o.data:
+        if k in ev and o.eid == 4732 and k == "TargetUserName":
+            # 4732: the member added is MemberName, TargetUserName is the group
+            ev["MemberName"] = ev[k]
+        ev[k] = v if isinstance(v, str) else str(v)
+    return ev
+
+
+def _iter_raw(size: int, seed: int, now: datetime) -> Iterator[tuple[dict, str, _Obs]]:
+    writer = _Writer(seed, now - DEMO_NOW)
+    for o in _iter_events(size, seed):
+        t = writer.ts(o.t)
+        writer.records[o.sysmon] += 1
+        yield _raw_event(o, t, writer.records[o.sysmon]), writer._raw(o, t), o
+
+
+def iter_raw_events(size: int = DEFAULT_SIZE, seed: int = DEFAULT_SEED,
+                    now: datetime = DEMO_NOW) -> Iterator[tuple[dict, str]]:
+    """The scenario's events as flat Windows events (OTRF shape), each with the event XML a
+    forwarder sends for it (the same XML as the bundle's artifacts), in time order."""
+    for ev, raw, _ in _iter_raw(size, seed, now):
+        yield ev, raw
+
+
+def iter_cim_rows(size: int = DEFAULT_SIZE, seed: int = DEFAULT_SEED, now: datetime = DEMO_NOW,
+                  index: str = "main") -> Iterator[dict]:
+    """The scenario as the rows Splunk returns (Sysmon add-on CIM fields, via
+    :func:`stixgraph.splunk.cim.sysmon_to_cim`), in time order: the same events, times and
+    ``_raw`` XML as the STIX bundle of :func:`iter_observations` for the same size and seed."""
+    from ..splunk.cim import sysmon_to_cim
+
+    for ev, raw, o in _iter_raw(size, seed, now):
+        row = sysmon_to_cim(ev, index=index, raw=raw)
+        if row is None:  # pragma: no cover - every event the story emits is covered
+            raise AssertionError(f"event not covered by the CIM mapping: {ev.get('EventID')}")
+        for obj in o.objs.values():
+            # the seed's Splunk returned NETWORK SERVICE with user_id 'S-1-5-18' (quotes
+            # included); stix-shifter maps user_id -> account_login, as the bundle has it
+            if obj.get("type") == "user-account" and "account_login" in obj:
+                row["user_id"] = obj["account_login"]
+        yield row
+
+
+def generate_cim(out: str | os.PathLike | IO[bytes], size: int = DEFAULT_SIZE,
+                 seed: int = DEFAULT_SEED, now: datetime = DEMO_NOW, index: str = "main") -> dict:
+    """Write the CIM rows as JSON Lines to ``out`` (a path, ``.gz`` for gzip, or a binary
+    file), streaming.  Returns counts."""
+    if hasattr(out, "write"):
+        return _write_cim(out, size, seed, now, index)
+    tmp = f"{os.fspath(out)}.tmp{os.getpid()}"
+    try:
+        if os.fspath(out).endswith(".gz"):
+            import gzip
+            with gzip.open(tmp, "wb", compresslevel=6) as f:
+                stats = _write_cim(f, size, seed, now, index)
+        else:
+            with open(tmp, "wb") as f:
+                stats = _write_cim(f, size, seed, now, index)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return stats
+
+
+def _write_cim(f: IO[bytes], size: int, seed: int, now: datetime, index: str) -> dict:
+    n = nbytes = 0
+    buf: list[bytes] = []
+    for row in iter_cim_rows(size, seed, now, index):
+        line = _dumps(row) + b"\n"
+        buf.append(line)
+        n += 1
+        nbytes += len(line)
+        if len(buf) >= 1024:
+            f.write(b"".join(buf))
+            buf.clear()
+    f.write(b"".join(buf))
+    return {"rows": n, "bytes": nbytes}
 
 
 def generate(out: str | os.PathLike | IO[bytes], size: int = DEFAULT_SIZE, seed: int = DEFAULT_SEED,
@@ -1270,27 +1382,53 @@ def _write(f: IO[bytes], size: int, seed: int, now: datetime) -> dict:
     return {"observations": n, "objects": objects, "bytes": nbytes}
 
 
+def _count(text: str) -> int:
+    """``5000``, ``100k``, ``1M`` -> an int."""
+    t = text.strip().lower().replace("_", "")
+    mult = {"k": 1_000, "m": 1_000_000}.get(t[-1:], 1)
+    return int(float(t[:-1] if mult > 1 else t) * mult)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m stixgraph.demo.caldera",
-                                 description="Write the Caldera demo bundle (STIX 2.0, "
-                                             "stix-shifter Splunk shape).")
-    ap.add_argument("out", help="output file (.json)")
-    ap.add_argument("--size", type=int, default=DEFAULT_SIZE,
-                    help=f"number of observed-data (default {DEFAULT_SIZE})")
+                                 description="Write the Caldera demo scenario: a STIX 2.0 bundle "
+                                             "(stix-shifter Splunk shape) or, with --format cim, "
+                                             "the Splunk CIM rows of its Sysmon/Security events "
+                                             "(JSON Lines).")
+    ap.add_argument("out", help="output file (.json for the bundle; .jsonl[.gz] for cim)")
+    ap.add_argument("--format", choices=("stix", "cim"), default="stix",
+                    help="stix: the bundle (default); cim: Splunk CIM rows, one JSON per line")
+    sz = ap.add_mutually_exclusive_group()
+    sz.add_argument("--size", type=_count, default=None,
+                    help=f"number of events / observed-data (default {DEFAULT_SIZE}; 100k, 1M ok)")
+    sz.add_argument("--scale", type=float, default=None,
+                    help=f"number of events as a multiple of the default size ({DEFAULT_SIZE}): "
+                         f"--scale 200 = 1M events")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    ap.add_argument("--index", default="main", help="Splunk index of the CIM rows (default main)")
     ap.add_argument("--now", default=None,
                     help="shift the story so that DEMO_NOW (2024-12-20T00:00:00Z) lands on this "
                          "ISO time (default: no shift)")
     ap.add_argument("-q", "--quiet", action="store_true", help="print nothing")
     a = ap.parse_args(argv)
-    if a.size < 0:
-        ap.error("--size must be >= 0")
+    size = DEFAULT_SIZE if a.size is None else a.size
+    if a.scale is not None:
+        size = int(round(a.scale * DEFAULT_SIZE))
+    if size < 0:
+        ap.error("--size/--scale must be >= 0")
     now = DEMO_NOW
     if a.now:
         now = datetime.fromisoformat(a.now.replace("Z", "+00:00"))
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
     t0 = time.perf_counter()
-    stats = generate(a.out, a.size, a.seed, now)
+    if a.format == "cim":
+        stats = generate_cim(a.out, size, a.seed, now, a.index)
+        dt = time.perf_counter() - t0
+        if not a.quiet:
+            print(f"{a.out}: {stats['rows']} CIM rows, {os.path.getsize(a.out) / 1e6:.1f} MB in "
+                  f"{dt:.1f} s ({stats['rows'] / max(dt, 1e-9):,.0f} rows/s)", file=sys.stderr)
+        return 0
+    stats = generate(a.out, size, a.seed, now)
     if not a.quiet:
         print(f"{a.out}: {stats['observations']} observed-data, {stats['objects']} objects, "
               f"{os.path.getsize(a.out) / 1e6:.1f} MB in {time.perf_counter() - t0:.1f} s",

@@ -484,6 +484,20 @@ class ResultTranslator:
         return [normalize_observed_data(od) for od in self.observed_data(rows)]
 
 
+_WORKER: dict = {}
+
+
+def _worker_init(translator: ResultTranslator, prepare) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
+    _WORKER["tr"], _WORKER["prepare"] = translator, prepare
+
+
+def _worker_page(rows: list[dict]):
+    return _WORKER["prepare"](_WORKER["tr"].observations(rows))
+
+
 # -- the data source ---------------------------------------------------------------------
 
 class StixShifterSource(DataSource):
@@ -499,8 +513,59 @@ class StixShifterSource(DataSource):
     def query(self, q: SourceQuery, progress: Callable[[int], None] | None = None
               ) -> Iterator[Observation]:
         tr = ResultTranslator(self.profile)
-        for chunk in self._pages(q, progress):
-            yield from tr.observations(chunk)
+        pages = self._pages(q, progress)
+        try:
+            for chunk in pages:
+                yield from tr.observations(chunk)
+        finally:
+            pages.close()  # stops the search (and deletes its job) at once
+
+    def query_prepared(self, q: SourceQuery, prepare: Callable[[list], object],
+                       progress: Callable[[int], None] | None = None, split: bool = True):
+        """The pages as ``prepare(observations)`` chunks, in order.  From the second page on,
+        translation runs in worker processes (``workers`` in the profile's options; default
+        one per CPU), while this process fetches and the store writes."""
+        from .parallel import fork_available, usable_cpus
+
+        workers = self.profile.retrieval.get("workers")
+        workers = usable_cpus() if workers is None else int(workers)
+        if workers < 1 or not fork_available():
+            return None
+        return self._prepared(q, prepare, progress, workers)
+
+    def _prepared(self, q, prepare, progress, workers: int):
+        import multiprocessing
+        from collections import deque
+        from concurrent.futures import ProcessPoolExecutor
+
+        tr = ResultTranslator(self.profile)
+        pool = None
+        first = None  # a one-page answer is not worth the processes
+        pending: deque = deque()
+        pages = self._pages(q, progress)
+        try:
+            for rows in pages:
+                if pool is None:
+                    if first is None:
+                        first = rows
+                        continue
+                    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(
+                        "fork"), initializer=_worker_init, initargs=(tr, prepare))
+                    pending.append(pool.submit(_worker_page, first))
+                    first = None
+                pending.append(pool.submit(_worker_page, rows))
+                while len(pending) > 2 * workers or (pending and pending[0].done()):
+                    yield pending.popleft().result()
+            if first is not None:
+                yield prepare(tr.observations(first))
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            pages.close()
+            if pool is not None:
+                for f in pending:
+                    f.cancel()
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def _pages(self, q: SourceQuery, progress) -> Iterator[list[dict]]:
         pattern, queries, notes = build_queries(self.profile, q)
