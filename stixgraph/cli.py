@@ -21,6 +21,7 @@ import orjson
 from .display import Message, Table
 from .errors import HuntSyntaxError, StixgraphError, StoreError
 from .output import FORMATS, Renderer, label
+from .splunk.emulator import cli as splunk_emulator_cli
 
 INTERNAL_ERROR = 70
 
@@ -145,18 +146,21 @@ def _json_line(obj) -> None:
 
 
 class _Progress:
-    """'GET uri: n MB read' on stderr, redrawn at most 5 times a second."""
+    """'GET uri: n MB read' (bundles) or 'GET uri: n rows' (stix-shifter) on stderr, redrawn
+    at most 5 times a second."""
 
     def __init__(self):
         self.last = 0.0
         self.shown = False
 
-    def __call__(self, uri: str, nbytes: int) -> None:
+    def __call__(self, uri: str, n: int) -> None:
         now = time.monotonic()
         if now - self.last >= 0.2:
             self.last = now
             self.shown = True
-            sys.stderr.write(f"\rGET {uri}: {nbytes / 1e6:.1f} MB read\033[K")
+            what = (f"{n:,} rows" if uri.startswith("stixshifter://")  # rows pulled
+                    else f"{n / 1e6:.1f} MB read")  # bytes of a bundle
+            sys.stderr.write(f"\rGET {uri}: {what}\033[K")
             sys.stderr.flush()
 
     def clear(self) -> None:
@@ -172,6 +176,36 @@ class _Progress:
 @click.version_option(package_name="stixgraph")
 def main():
     """Run Kestrel v1 hunts over a STIX 2.1 graph."""
+
+
+@main.command()
+@click.option("--size", type=int, default=None, show_default="5000",
+              help="Scenario size (events of background activity).")
+@click.option("--seed", type=int, default=None, show_default="808", help="Scenario seed.")
+@common
+@guarded
+def demo(ctx, size, seed):
+    """Run the seed's hunts as written against the Splunk emulator serving the Caldera demo
+    scenario, through stix-shifter (default store: a fresh in-memory one)."""
+    from .demo import caldera, run as demo_run
+
+    opts = _settings(ctx)
+    store = opts.get("store") or ":memory:"
+    out = _renderer(ctx)
+    progress = _Progress() if sys.stderr.isatty() else None
+
+    def write(d):
+        if progress:
+            progress.clear()
+        out.write(d)
+
+    def announce(name):
+        if opts.get("output", "table") == "table":
+            click.echo(f"\n=== {name}")
+
+    demo_run.run(store, size=size or caldera.DEFAULT_SIZE,
+                 seed=caldera.DEFAULT_SEED if seed is None else seed,
+                 write=write, announce=announce, progress=progress)
 
 
 @main.command()
@@ -446,6 +480,8 @@ def to_digraph(objs: list[dict], edges: list[tuple[str, str, str]]):
             g.add_edge(s, d, relationship_type=r)
     return g
 
+
+main.add_command(splunk_emulator_cli, "splunk-emulator")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

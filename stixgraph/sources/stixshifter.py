@@ -347,23 +347,63 @@ class _Search:
             if r.get("success"):
                 return r
             code, err = r.get("code", "unknown"), _short(r.get("error", r))
-            if _is_auth(code, err) and self.logins and not relogged and what != "login":
-                # the session expired (stix-shifter never logs in again): a new transmission
-                log.info("%s: %s answered %s; logging in again", self.where(), what, err)
-                self._login()
-                relogged = True
-                continue
-            if code in _FINAL_CODES or attempt == self.r["retries"] or _is_auth(code, err):
+            if _is_auth(code, err):
+                if _LOGIN_FAILED.search(err):
+                    # stix-shifter words every failed login alike: ask the server which
+                    status = self._login_status()
+                    if status is None or status in (401, 403):
+                        who = (self.p.configuration.get("auth") or {}).get("username")
+                        raise _Failure("authentication_fail", f"user {who!r}: " + (
+                            f"the server refused the login (HTTP {status})" if status else err))
+                    self._login()  # the server was busy: a fresh transmission, then retry
+                    code = "login_retry"
+                elif self.logins and not relogged:
+                    # the session expired (stix-shifter never logs in again): a new
+                    # transmission, and the call again at once
+                    log.info("%s: %s answered %s; logging in again", self.where(), what, err)
+                    self._login()
+                    relogged = True
+                    continue
+                else:
+                    raise _Failure(code, err)
+            if code in _FINAL_CODES or attempt == self.r["retries"]:
                 raise _Failure(code, err)
             log.info("%s: %s failed (%s), retry in %.1fs", self.where(), what, err, delay)
-            await self._sleep(delay)
+            await self._sleep(delay, cancellable=what != "delete")
             delay *= 2
         raise _Failure("unknown", f"{what} failed")
 
-    async def _sleep(self, s: float) -> None:
+    def _login_status(self) -> int | None:
+        """The HTTP status of one login by this profile, asked directly (Splunk's
+        ``/services/auth/login``); None when the server cannot be asked."""
+        import http.client
+        import ssl
+        from urllib.parse import urlencode
+
+        if self.p.connector.split(":")[0] != "splunk":
+            return None
+        conn, auth = self.p.connection, self.p.configuration.get("auth") or {}
+        cert = conn.get("selfSignedCert")
+        ctx = ssl.create_default_context(cadata=cert) if cert else ssl.create_default_context()
+        body = urlencode({"username": auth.get("username", ""),
+                          "password": auth.get("password", ""), "output_mode": "json"})
+        c = http.client.HTTPSConnection(conn.get("host"), int(conn.get("port") or 8089),
+                                        context=ctx, timeout=self.r["single_batch_timeout"])
+        try:
+            c.request("POST", "/services/auth/login", body,
+                      {"Content-Type": "application/x-www-form-urlencoded"})
+            resp = c.getresponse()
+            resp.read()
+            return resp.status
+        except (OSError, http.client.HTTPException, ValueError):
+            return None
+        finally:
+            c.close()
+
+    async def _sleep(self, s: float, cancellable: bool = True) -> None:
         end = time.monotonic() + s
         while time.monotonic() < end:
-            if self.stop.is_set():
+            if cancellable and self.stop.is_set():
                 raise _Cancelled()
             await asyncio.sleep(min(0.1, end - time.monotonic()))
 
@@ -409,15 +449,17 @@ class _Search:
     async def _delete(self) -> None:
         sid, self.sid = self.sid, None
         try:
-            r = await asyncio.wait_for(self.tx.delete_async(sid), timeout=10)
-            if not r.get("success"):
-                log.info("%s: deleting job %s: %s", self.where(), sid, _short(r.get("error")))
+            await asyncio.wait_for(self._call("delete", lambda t: t.delete_async, sid),
+                                   timeout=30)
         except Exception as e:  # noqa: BLE001 - clean-up must not hide the real outcome
             log.info("%s: deleting job %s: %s", self.where(), sid, e)
 
 
 class _Cancelled(Exception):
     pass
+
+
+_LOGIN_FAILED = re.compile(r"getting auth token", re.I)
 
 
 def _is_auth(code: str, err: str) -> bool:
@@ -463,11 +505,14 @@ class ResultTranslator:
                 Translator = None
             if Translator is not None:
                 mapping = (opts.get("mapping") or {}).get("to_stix_map")
-                self.fast = Translator(mapping, identity=self.identity, options=opts)
+                # observed-data ids: a seed of this pull + the row's offset in the answer,
+                # unique across pulls and pages whichever process translates them
+                self.fast = Translator(mapping, identity=self.identity, options=opts,
+                                       id_seed=str(uuid.uuid4()))
 
-    def observed_data(self, rows: list[dict]) -> list[dict]:
+    def observed_data(self, rows: list[dict], first: int = 0) -> list[dict]:
         if self.fast is not None:
-            return self.fast.translate(rows)
+            return self.fast.translate(rows, first)
         from stix_shifter.stix_translation.stix_translation import StixTranslation
 
         r = StixTranslation().translate(self.connector, "results", copy.deepcopy(self.identity),
@@ -478,10 +523,11 @@ class ResultTranslator:
                                   f"{_short(err)}")
         return [o for o in r["objects"] if o.get("type") == "observed-data"]
 
-    def observations(self, rows: list[dict]) -> list[Observation]:
+    def observations(self, rows: list[dict], first: int = 0) -> list[Observation]:
+        """``first``: the offset of ``rows[0]`` in the whole answer."""
         from ..stix.normalize import normalize_observed_data
 
-        return [normalize_observed_data(od) for od in self.observed_data(rows)]
+        return [normalize_observed_data(od) for od in self.observed_data(rows, first)]
 
 
 _WORKER: dict = {}
@@ -494,8 +540,8 @@ def _worker_init(translator: ResultTranslator, prepare) -> None:
     _WORKER["tr"], _WORKER["prepare"] = translator, prepare
 
 
-def _worker_page(rows: list[dict]):
-    return _WORKER["prepare"](_WORKER["tr"].observations(rows))
+def _worker_page(first: int, rows: list[dict]):
+    return _WORKER["prepare"](_WORKER["tr"].observations(rows, first))
 
 
 # -- the data source ---------------------------------------------------------------------
@@ -514,9 +560,11 @@ class StixShifterSource(DataSource):
               ) -> Iterator[Observation]:
         tr = ResultTranslator(self.profile)
         pages = self._pages(q, progress)
+        n = 0
         try:
             for chunk in pages:
-                yield from tr.observations(chunk)
+                yield from tr.observations(chunk, n)
+                n += len(chunk)
         finally:
             pages.close()  # stops the search (and deletes its job) at once
 
@@ -543,17 +591,20 @@ class StixShifterSource(DataSource):
         first = None  # a one-page answer is not worth the processes
         pending: deque = deque()
         pages = self._pages(q, progress)
+        n = 0  # offset of the next page in the whole answer
         try:
             for rows in pages:
                 if pool is None:
                     if first is None:
                         first = rows
+                        n += len(rows)
                         continue
                     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(
                         "fork"), initializer=_worker_init, initargs=(tr, prepare))
-                    pending.append(pool.submit(_worker_page, first))
+                    pending.append(pool.submit(_worker_page, 0, first))
                     first = None
-                pending.append(pool.submit(_worker_page, rows))
+                pending.append(pool.submit(_worker_page, n, rows))
+                n += len(rows)
                 while len(pending) > 2 * workers or (pending and pending[0].done()):
                     yield pending.popleft().result()
             if first is not None:

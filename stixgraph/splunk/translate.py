@@ -789,8 +789,12 @@ class Translator:
         return self._observation(row, obs["objects"], out)
 
     # -- many rows -------------------------------------------------------------------------
-    def translate(self, rows: Iterable[dict]) -> list[dict]:
-        """Rows (after :func:`check_data`) -> observed-data, in order (non-dicts skipped)."""
+    def translate(self, rows: Iterable[dict], first: int | None = None) -> list[dict]:
+        """Rows (after :func:`check_data`) -> observed-data, in order (non-dicts skipped).
+        ``first`` sets the running row number of the first row (the default ids): a page
+        translated apart from the others (another process) passes its offset."""
+        if first is not None:
+            self._id_count = itertools.count(first)
         od = self.observed_data
         # the output holds no reference cycles; the cyclic GC would only re-scan the growing
         # result (about a fifth of the time), so it is paused for the batch
