@@ -76,7 +76,7 @@ def bench_stix_shifter(rows: list[dict]) -> dict:
 
 def start_emulator(path: Path):
     cmd = [str(ROOT / ".venv" / "bin" / "stixgraph"), "splunk-emulator", "serve",
-           "--events", str(path), "--port", "0", "--now", "2024-12-20T00:00:00Z"]
+           "--events", str(path), "--port", "0", "--now", "2024-12-20T00:00:00Z"] + (["-v"] if os.environ.get("EMU_V") else [])
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     env = {}
     while len(env) < 3:

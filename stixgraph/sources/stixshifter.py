@@ -435,16 +435,28 @@ class _Search:
             delay = min(delay * 1.6, 2.0)
 
     async def _fetch(self) -> int:
+        """Pages in order, two requests in flight: the server prepares the next page while
+        this side reads the last one."""
         n, size, offset = 0, self.r["retrieval_batch_size"], 0
-        while True:
-            r = await self._call("results", lambda t: t.results_async, self.sid, offset, size)
-            rows = r.get("data") or []
-            if rows and not self._put(("rows", rows)):
-                raise _Cancelled()
-            n += len(rows)
-            offset += len(rows)
-            if len(rows) < size:
-                return n
+        inflight: list[asyncio.Future] = []
+        try:
+            while True:
+                while len(inflight) < 2:
+                    inflight.append(asyncio.ensure_future(self._call(
+                        "results", lambda t: t.results_async, self.sid, offset, size)))
+                    offset += size
+                r = await inflight.pop(0)
+                rows = r.get("data") or []
+                if rows and not self._put(("rows", rows)):
+                    raise _Cancelled()
+                n += len(rows)
+                if len(rows) < size:
+                    return n
+        finally:
+            for f in inflight:
+                f.cancel()
+            if inflight:
+                await asyncio.gather(*inflight, return_exceptions=True)
 
     async def _delete(self) -> None:
         sid, self.sid = self.sid, None

@@ -57,6 +57,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import click
+import orjson
 
 from ..errors import StixgraphError
 
@@ -358,7 +359,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if reply.status == 204 or reply.body is None:
             data = b""
         else:
-            data = json.dumps(reply.body, default=str, separators=(",", ":")).encode("utf-8")
+            data = orjson.dumps(reply.body, default=str)
         self.send_response(reply.status)
         if data:
             self.send_header("Content-Type", "application/json; charset=UTF-8")
