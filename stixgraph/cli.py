@@ -82,6 +82,9 @@ _COMMON = [
     _opt("--source", metavar="NAME=URI", multiple=True,
          help="Map a data-source profile or URI to another URI, e.g. splunk=/tmp/caldera.json "
               "(repeatable)."),
+    _opt("--no-prefetch", is_flag=True,
+         help="GET and FIND keep what the query returned: no second query to a search "
+              "service (Splunk) for the other records of the entities found."),
     _opt("--debug", is_flag=True, help="Show tracebacks."),
 ]
 
@@ -125,7 +128,8 @@ def _session(ctx: click.Context, progress=None):
     opts = _settings(ctx)
     spec = opts.get("store")
     try:
-        s = Session(spec, now=opts.get("now"), sources=opts.get("source"), progress=progress)
+        s = Session(spec, now=opts.get("now"), sources=opts.get("source"), progress=progress,
+                    prefetch=not opts.get("no_prefetch"))
     except StoreError as e:
         msg = str(e)
         raise StoreError(msg if msg.startswith("store") else f"store {msg}") from e
@@ -205,7 +209,8 @@ def demo(ctx, size, seed):
 
     demo_run.run(store, size=size or caldera.DEFAULT_SIZE,
                  seed=caldera.DEFAULT_SEED if seed is None else seed,
-                 write=write, announce=announce, progress=progress)
+                 write=write, announce=announce, progress=progress,
+                 prefetch=not opts.get("no_prefetch"))
 
 
 @main.command()

@@ -39,6 +39,19 @@ PRIMARY_PROPERTY = {"file": "name", "process": "name", "mutex": "name", "softwar
 
 DEREF_TIME_MARGIN = timedelta(seconds=300)
 
+# Prefetch (Kestrel v1's, for sources that set ``DataSource.prefetch``): after a GET or FIND,
+# the source is asked for every record of the entities found, by their identity attribute,
+# so that a process seen only in a network event gets its command line from its creation
+# event.  The records merge into the same entities (deterministic ids); the variable keeps
+# its entities and counts the new records.  Kestrel's default exclusions are kept; processes
+# without x_unique_id are not prefetched (Kestrel's pid matching with time windows is not
+# reproduced).
+PREFETCH_ATTR = {"process": "x_unique_id", "ipv4-addr": "value", "ipv6-addr": "value",
+                 "mac-addr": "value", "domain-name": "value", "url": "value",
+                 "directory": "path", "mutex": "name", "software": "name",
+                 "windows-registry-key": "key"}
+PREFETCH_BATCH = 500  # identity values per query
+
 
 def open_store(spec: str | Path | GraphStore | None) -> GraphStore:
     """A store from ``--store``: a path, ``:memory:``, or (later) ``arango://...``."""
@@ -83,8 +96,9 @@ class Session:
     def __init__(self, store: str | Path | GraphStore | None = ":memory:", *,
                  now: datetime | None = None, sources: dict[str, str] | None = None,
                  source_config: dict | None = None,
-                 progress: Callable[[str, int], None] | None = None):
+                 progress: Callable[[str, int], None] | None = None, prefetch: bool = True):
         self.store = open_store(store)
+        self.prefetch = prefetch  # False: never prefetch, whatever the source says
         self.now = now
         self.sources = dict(sources or {})  # alias: profile name or URI -> real URI
         self.source_config = source_config or {}
@@ -270,14 +284,72 @@ class Session:
                 hi = _parse_ts(max(r[1] for r in ranges)) + DEREF_TIME_MARGIN
                 span = (lo, hi)
         from .sources import open_source
+
+        ds = open_source(uri, self.source_config.get(uri))
+        try:
+            qid = self._pull(ds, uri, stmt.etype, where, span, stmt.limit)
+        finally:
+            ds.close()
+        birth = self._birth(stmt, "GET", source=uri, cached=True)
+        info = self.store.get_from_query(stmt.out, stmt.etype, qid, where, birth)
+        self.last_source = uri
+        out = [Message(stmt.pos.line, note) for note in getattr(ds, "notes", ())]
+        if info.entities == 0:
+            out.append(Message(stmt.pos.line, f"no {stmt.etype} in {uri} matches this GET"))
+        elif not _is_direct(where, stmt.etype):
+            extra = _extended_part(where, stmt.etype)
+            if self._prefetch(stmt, stmt.out, stmt.etype, uri, extra, span, out):
+                self.store.get_from_query(stmt.out, stmt.etype, qid, where, birth)  # recount
+        return out
+
+    def _prefetch(self, stmt, var: str, etype: str, uri: str | None, extra: ir.Expr | None,
+                  span, out: list) -> bool:
+        """Kestrel's prefetch for ``var`` (just made by ``stmt``) from ``uri``: True when
+        records were pulled.  A failed prefetch leaves the store as it was and says so."""
+        attr = PREFETCH_ATTR.get(etype)
+        if not self.prefetch or attr is None or not uri:
+            return False
+        from .sources import open_source
+
+        ds = open_source(uri, self.source_config.get(uri))
+        try:
+            if not ds.prefetch:
+                return False
+            values = sorted({v for v in self.store.values(var, ir.AttrPath((attr,)))
+                             if isinstance(v, str) and v})
+            if not values:
+                return False
+            if span is None:  # the records' own time range, with Kestrel's 5 minutes
+                tr = self.store.time_range(var)
+                if tr:
+                    span = (_parse_ts(tr[0]) - DEREF_TIME_MARGIN,
+                            _parse_ts(tr[1]) + DEREF_TIME_MARGIN)
+            try:
+                with self.store.atomic():
+                    for i in range(0, len(values), PREFETCH_BATCH):
+                        cond = ir.Comparison(ir.AttrPath((attr,)), "IN",
+                                             tuple(values[i:i + PREFETCH_BATCH]))
+                        where = cond if extra is None else ir.And((cond, extra))
+                        self._pull(ds, uri, etype, where, span, None)
+            except StixgraphError as e:
+                out.append(Message(stmt.pos.line, f"prefetch of {var} from {uri} failed, "
+                                                  f"{var} holds what was stored before: {e}"))
+                return False
+            out.extend(Message(stmt.pos.line, f"prefetch: {n}") for n in ds.notes
+                       if n not in {m.text for m in out})
+            return True
+        finally:
+            ds.close()
+
+    def _pull(self, ds, uri: str, etype: str, where, span, limit) -> int:
+        """Query ``ds`` and store what it returns; the query's id."""
         from .sources.base import SourceQuery
         from .sources.parallel import SplitFailed
 
-        pattern = _stix_pattern(where, stmt.etype, span)
-        q = SourceQuery(uri=uri, etype=stmt.etype, where=where, stix_pattern=pattern,
+        pattern = _stix_pattern(where, etype, span)
+        q = SourceQuery(uri=uri, etype=etype, where=where, stix_pattern=pattern,
                         start=span[0] if span else None, stop=span[1] if span else None,
-                        limit=stmt.limit)
-        ds = open_source(uri, self.source_config.get(uri))
+                        limit=limit)
         stream = None
         try:
             qid = self.store.begin_query(uri, pattern)
@@ -300,14 +372,7 @@ class Session:
             close = getattr(stream, "close", None)
             if close is not None:  # stops reader processes when the ingest failed
                 close()
-            ds.close()
-        info = self.store.get_from_query(stmt.out, stmt.etype, qid, where,
-                                         self._birth(stmt, "GET", source=uri, cached=True))
-        self.last_source = uri
-        out = [Message(stmt.pos.line, note) for note in getattr(ds, "notes", ())]
-        if info.entities == 0:
-            out.append(Message(stmt.pos.line, f"no {stmt.etype} in {uri} matches this GET"))
-        return out
+        return qid
 
     def _do_find(self, stmt: ir.Find):
         self.check_type(stmt.etype)
@@ -331,8 +396,13 @@ class Session:
         start, stop = (_iso(span[0]), _iso(span[1])) if span else (None, None)
         if where is not stmt.where:
             stmt = replace(stmt, where=where)
-        self.store.find(stmt.out, stmt, src.type, hops, start, stop,
-                        self._birth(stmt, "FIND", inputs=[stmt.var], cached=True))
+        birth = self._birth(stmt, "FIND", inputs=[stmt.var], cached=True)
+        info = self.store.find(stmt.out, stmt, src.type, hops, start, stop, birth)
+        out: list = []
+        if info.entities and self._prefetch(stmt, stmt.out, stmt.etype, src.source, where, span,
+                                            out):
+            self.store.find(stmt.out, stmt, src.type, hops, start, stop, birth)  # recount
+        return out
 
     def _check_expr(self, expr: ir.VarExpr) -> ir.VarExpr:
         self._var(expr.var)
@@ -617,3 +687,29 @@ def _write_rows(path: Path, rows: list[dict]) -> None:
                     f.write(json.dumps(r) + "\n")
     else:
         raise HuntSemanticError(f"{path}: unknown format {suffix!r} (use .csv, .json or .jsonl)")
+
+
+def _is_direct(where: ir.Expr | None, etype: str) -> bool:
+    """Kestrel: a GET on the identity attribute alone already has every record."""
+    attr = PREFETCH_ATTR.get(etype)
+    return (isinstance(where, ir.Comparison) and not where.negated
+            and where.op in ("=", "IN") and where.path.parts == (attr,)
+            and where.path.etype in (None, etype))
+
+
+def _extended_part(where: ir.Expr | None, etype: str) -> ir.Expr | None:
+    """The conjuncts of a GET's WHERE about other types (``x-oca-asset:hostname = ...``),
+    which Kestrel keeps in the prefetch query."""
+    if where is None:
+        return None
+    items = where.items if isinstance(where, ir.And) else (where,)
+    keep = tuple(i for i in items if _other_types_only(i, etype))
+    if not keep:
+        return None
+    return keep[0] if len(keep) == 1 else ir.And(keep)
+
+
+def _other_types_only(e: ir.Expr, etype: str) -> bool:
+    if isinstance(e, (ir.And, ir.Or)):
+        return all(_other_types_only(i, etype) for i in e.items)
+    return isinstance(e, ir.Comparison) and e.path.etype not in (None, etype)

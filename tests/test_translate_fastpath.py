@@ -364,3 +364,19 @@ def test_ids_and_times_are_deterministic_and_parameterised(translator):
 def test_stix_21_refused():
     with pytest.raises(ValueError):
         Translator(options={"stix_2.1": True})
+
+
+def test_event_ids_name_the_splunk_event_not_the_search():
+    t = Translator()
+    row = {"_time": "2024-12-12T16:43:01.000+00:00", "host": "h", "process_name": "a.exe"}
+    same = dict(row, _serial="7", _si=["idx1", "main"])     # another search, same event
+    other = dict(row, process_name="b.exe")
+    assert t.content_id(row) == t.content_id(same) != t.content_id(other)
+    # with Splunk's address of the event, that alone names it
+    a = dict(row, index="main", _bkt="main~12~ABC", _cd="12:345")
+    b = dict(a, _serial="99", extra_field="x")
+    c = dict(a, _cd="12:346")
+    assert t.content_id(a) == t.content_id(b) != t.content_id(c)
+    other_ident = dict(T.DEFAULT_IDENTITY, id="identity--" + str(uuid.uuid4()))
+    assert Translator(identity=other_ident).content_id(a) != t.content_id(a)
+    uuid.UUID(t.content_id(a).split("--", 1)[1])

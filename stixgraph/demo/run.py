@@ -62,14 +62,14 @@ def demo_splunk(size: int, seed: int, *, rows: list[dict] | None = None) -> Iter
 
 def run(store: str, *, size: int, seed: int, write: Callable[[object], None],
         announce: Callable[[str], None], hunts: list[Path] | None = None,
-        progress=None) -> None:
+        progress=None, prefetch: bool = True) -> None:
     """Run the demo hunts on ``store`` (a path, or an open store: then left open); ``write``
     gets each display, ``announce`` each hunt's name."""
     from ..session import Session
     from .caldera import DEMO_NOW
 
     with demo_splunk(size, seed):
-        session = Session(store, now=DEMO_NOW, progress=progress)
+        session = Session(store, now=DEMO_NOW, progress=progress, prefetch=prefetch)
         try:
             for path in hunts or hunt_files():
                 announce(str(path.name))

@@ -37,6 +37,10 @@ class DataSource(ABC):
 
     #: URI schemes this class serves, e.g. ("file", "http", "https").
     schemes: ClassVar[tuple[str, ...]] = ()
+    #: A search service that returns only the events matching a query (Splunk, an EDR):
+    #: GET and FIND then ask it again for every record of the entities they found
+    #: (Kestrel's prefetch; see :mod:`stixgraph.session`).  A bundle file is read whole.
+    prefetch: bool = False
 
     def __init__(self, uri: str, config: dict | None = None):
         self.uri = uri

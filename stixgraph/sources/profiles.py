@@ -40,6 +40,7 @@ RETRIEVAL_OPTIONS = {
     "retry_backoff": 0.5,  # seconds before the first retry, doubled each time
     "workers": None,  # translation processes (None: one per CPU when the pull is large)
     "fast_translation": True,  # stixgraph's compiled to_stix_map translator
+    "prefetch": True,  # GET/FIND ask again for every record of what they found (Kestrel)
 }
 
 _NAME = re.compile(r"[A-Za-z0-9_]+\Z")
@@ -190,6 +191,8 @@ def load_profile(name: str) -> Profile:
         retrieval["job_timeout"] = float(retrieval["job_timeout"])
         retrieval["retries"] = max(0, int(retrieval["retries"]))
         retrieval["retry_backoff"] = max(0.0, float(retrieval["retry_backoff"]))
+        if not isinstance(retrieval["prefetch"], bool):
+            raise ValueError(f"prefetch must be true or false, not {retrieval['prefetch']!r}")
     except (TypeError, ValueError) as e:
         raise DataSourceError(f"{origin}: bad retrieval option: {e}") from None
     return Profile(name.lower(), connector, connection, json.loads(json.dumps(config)), origin,

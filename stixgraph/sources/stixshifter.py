@@ -451,6 +451,9 @@ class _Search:
                     raise _Cancelled()
                 n += len(rows)
                 if len(rows) < size:
+                    # the request past the end is let finish (an empty page): cancelling it
+                    # mid-flight leaks stix-shifter's HTTP client
+                    await asyncio.gather(*inflight, return_exceptions=True)
                     return n
         finally:
             for f in inflight:
@@ -517,14 +520,13 @@ class ResultTranslator:
                 Translator = None
             if Translator is not None:
                 mapping = (opts.get("mapping") or {}).get("to_stix_map")
-                # observed-data ids: a seed of this pull + the row's offset in the answer,
-                # unique across pulls and pages whichever process translates them
-                self.fast = Translator(mapping, identity=self.identity, options=opts,
-                                       id_seed=str(uuid.uuid4()))
+                # one id per Splunk event, whatever search (GET, prefetch) returns it
+                self.fast = Translator(mapping, identity=self.identity, options=opts)
+                self.fast.id_factory = self.fast.content_id
 
-    def observed_data(self, rows: list[dict], first: int = 0) -> list[dict]:
+    def observed_data(self, rows: list[dict]) -> list[dict]:
         if self.fast is not None:
-            return self.fast.translate(rows, first)
+            return self.fast.translate(rows)
         from stix_shifter.stix_translation.stix_translation import StixTranslation
 
         r = StixTranslation().translate(self.connector, "results", copy.deepcopy(self.identity),
@@ -533,13 +535,18 @@ class ResultTranslator:
             err = r.get("error", r) if isinstance(r, dict) else r
             raise DataSourceError(f"stix-shifter {self.connector}: cannot translate results: "
                                   f"{_short(err)}")
-        return [o for o in r["objects"] if o.get("type") == "observed-data"]
+        ods = [o for o in r["objects"] if o.get("type") == "observed-data"]
+        if self.connector == "splunk" and len(ods) == len(rows):  # one per row, in order
+            from ..splunk.translate import event_id
 
-    def observations(self, rows: list[dict], first: int = 0) -> list[Observation]:
-        """``first``: the offset of ``rows[0]`` in the whole answer."""
+            for od, row in zip(ods, rows):  # its ids are random: one id per Splunk event
+                od["id"] = event_id(self.identity["id"], row)
+        return ods
+
+    def observations(self, rows: list[dict]) -> list[Observation]:
         from ..stix.normalize import normalize_observed_data
 
-        return [normalize_observed_data(od) for od in self.observed_data(rows, first)]
+        return [normalize_observed_data(od) for od in self.observed_data(rows)]
 
 
 _WORKER: dict = {}
@@ -552,8 +559,8 @@ def _worker_init(translator: ResultTranslator, prepare) -> None:
     _WORKER["tr"], _WORKER["prepare"] = translator, prepare
 
 
-def _worker_page(first: int, rows: list[dict]):
-    return _WORKER["prepare"](_WORKER["tr"].observations(rows, first))
+def _worker_page(rows: list[dict]):
+    return _WORKER["prepare"](_WORKER["tr"].observations(rows))
 
 
 # -- the data source ---------------------------------------------------------------------
@@ -565,6 +572,7 @@ class StixShifterSource(DataSource):
         super().__init__(uri, config)
         name = uri.split("://", 1)[1].strip("/") if "://" in uri else uri
         self.profile = load_profile(name)
+        self.prefetch = bool(self.profile.retrieval.get("prefetch", True))
         self.notes: list[str] = []  # for the analyst, after the GET
         self.stats: dict = {}
 
@@ -572,11 +580,9 @@ class StixShifterSource(DataSource):
               ) -> Iterator[Observation]:
         tr = ResultTranslator(self.profile)
         pages = self._pages(q, progress)
-        n = 0
         try:
             for chunk in pages:
-                yield from tr.observations(chunk, n)
-                n += len(chunk)
+                yield from tr.observations(chunk)
         finally:
             pages.close()  # stops the search (and deletes its job) at once
 
@@ -603,20 +609,17 @@ class StixShifterSource(DataSource):
         first = None  # a one-page answer is not worth the processes
         pending: deque = deque()
         pages = self._pages(q, progress)
-        n = 0  # offset of the next page in the whole answer
         try:
             for rows in pages:
                 if pool is None:
                     if first is None:
                         first = rows
-                        n += len(rows)
                         continue
                     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(
                         "fork"), initializer=_worker_init, initargs=(tr, prepare))
-                    pending.append(pool.submit(_worker_page, 0, first))
+                    pending.append(pool.submit(_worker_page, first))
                     first = None
-                pending.append(pool.submit(_worker_page, n, rows))
-                n += len(rows)
+                pending.append(pool.submit(_worker_page, rows))
                 while len(pending) > 2 * workers or (pending and pending[0].done()):
                     yield pending.popleft().result()
             if first is not None:

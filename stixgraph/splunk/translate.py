@@ -39,9 +39,11 @@ random ``id`` (uuid4) and the wall clock as ``created``/``modified`` (and as
 * ``id`` is deterministic and cheap: a UUID whose first 20 hex digits come from
   uuid5(identity id + ``id_seed``) and whose last 12 are the Translator's running row number,
   so the same rows through a new Translator with the same identity and seed get the same ids
-  (a content hash costs more than the whole translation on a slow core: ~25 us a row);
-  ``id_factory=translator.content_id`` gives content-addressed ids (uuid5 of identity id +
-  the row's sorted-key JSON), and any ``id_factory=callable(row) -> str`` is accepted
+  (cheaper than any content hash);
+  ``id_factory=translator.content_id`` gives each Splunk event one id whatever search
+  returns it (uuid5 of identity id + the event's address or its content: :func:`event_key`;
+  what ``stixshifter://`` uses, so that a prefetch that returns an event again adds no
+  second observation), and any ``id_factory=callable(row) -> str`` is accepted
   (``lambda row: "observed-data--" + str(uuid.uuid4())`` is stix-shifter's behaviour);
 * ``created``/``modified`` are ``created`` (an argument, a STIX timestamp string) or, by
   default, the observation's own ``last_observed`` when that is a string, else
@@ -67,11 +69,14 @@ from __future__ import annotations
 
 import copy
 import gc
+import hashlib
 import itertools
 import json
 import re
 import uuid
 from typing import Callable, Iterable
+
+import orjson
 
 __all__ = ["Translator", "check_data", "check_data_stix_shifter", "stix_shifter_translate",
            "assert_same_as_stix_shifter", "load_mapping", "DEFAULT_IDENTITY", "compare"]
@@ -692,11 +697,11 @@ class Translator:
         return obs
 
     def content_id(self, row: dict) -> str:
-        """A content-addressed observed-data id: uuid5 of the identity id and the row's
-        canonical JSON (usable as ``id_factory``; slower than the default)."""
-        s = json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                       default=str)
-        return "observed-data--" + str(uuid.uuid5(_NS, self.identity_id + s))
+        """The observed-data id of one Splunk event, the same each time a search returns it
+        (usable as ``id_factory``): uuid5 of the identity id and Splunk's address of the
+        event (``index``, ``_bkt``, ``_cd``) when the row has it, else of the row's sorted-key
+        JSON without the fields that change from search to search (``_serial``, ``_si``)."""
+        return event_id(self.identity_id, row)
 
     def _walk(self, st, row):
         nodes = self.nodes
@@ -789,12 +794,8 @@ class Translator:
         return self._observation(row, obs["objects"], out)
 
     # -- many rows -------------------------------------------------------------------------
-    def translate(self, rows: Iterable[dict], first: int | None = None) -> list[dict]:
-        """Rows (after :func:`check_data`) -> observed-data, in order (non-dicts skipped).
-        ``first`` sets the running row number of the first row (the default ids): a page
-        translated apart from the others (another process) passes its offset."""
-        if first is not None:
-            self._id_count = itertools.count(first)
+    def translate(self, rows: Iterable[dict]) -> list[dict]:
+        """Rows (after :func:`check_data`) -> observed-data, in order (non-dicts skipped)."""
         od = self.observed_data
         # the output holds no reference cycles; the cyclic GC would only re-scan the growing
         # result (about a fifth of the time), so it is paused for the batch
@@ -811,6 +812,37 @@ class Translator:
         [identity, observed-data...]}`` (bundle id derived from the identity)."""
         return {"type": "bundle", "id": "bundle--" + str(uuid.uuid5(_NS, self.identity_id)),
                 "objects": [self.identity, *self.translate(rows)], "spec_version": "2.0"}
+
+
+#: result fields that differ between two searches returning the same event
+VOLATILE_FIELDS = frozenset(("_serial", "_si", "_kv"))
+
+
+def event_key(row: dict) -> bytes:
+    """What identifies one Splunk event in a result row (see :meth:`Translator.content_id`)."""
+    cd, bkt = row.get("_cd"), row.get("_bkt")
+    if isinstance(cd, str) and cd and isinstance(bkt, str) and bkt:
+        return f"splunk-event|{row.get('index', '')}|{bkt}|{cd}".encode()
+    if not VOLATILE_FIELDS.isdisjoint(row):
+        row = {k: v for k, v in row.items() if k not in VOLATILE_FIELDS}
+    try:
+        return orjson.dumps(row, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:  # keys that are not strings (not from JSON)
+        return orjson.dumps(row, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
+                            default=str)
+
+
+_ID_PREFIX: dict[str, "hashlib._Hash"] = {}
+
+
+def event_id(identity_id: str, row: dict) -> str:
+    """``observed-data--`` + uuid5(stix-shifter's namespace, identity id + :func:`event_key`)."""
+    h = _ID_PREFIX.get(identity_id)
+    if h is None:
+        h = _ID_PREFIX[identity_id] = hashlib.sha1(_NS.bytes + identity_id.encode())
+    h = h.copy()
+    h.update(event_key(row))
+    return "observed-data--" + str(uuid.UUID(bytes=h.digest()[:16], version=5))
 
 
 # -- check_data ------------------------------------------------------------------------------
