@@ -1,7 +1,10 @@
 # stixgraph developer tasks.
-#   make demo    generate the Caldera demo bundle and run stixgraph/demo/hunts/*.hf on it
+#   make demo    the seed's hunts (stixgraph/demo/hunts/*.hf) through stix-shifter against the
+#                Splunk emulator serving the Caldera demo scenario (stixgraph demo)
 #   make test    run the test suite
-#   make bench   side-by-side benchmark against Kestrel v1 (BENCH_SIZES=10000,50000,200000)
+#   make bench   side-by-side benchmarks: the scale hunt against Kestrel v1
+#                (BENCH_SIZES=10000,50000,200000), then Splunk rows into the store against
+#                plain stix-shifter translation (BENCH_SPLUNK_ROWS=100000)
 #   make clean   remove build/ and bench/out/ (bundles, Kestrel venv); distclean also .venv
 # Every target builds .venv (python3 from PATH) when missing and re-installs stixgraph into
 # it when pyproject.toml changes.  Only pip talks to the network.
@@ -13,10 +16,7 @@ PIP         := $(PY) -m pip --disable-pip-version-check --no-input -q
 BUILD       := build
 DEMO_SIZE   ?= 5000
 DEMO_SEED   ?= 808
-DEMO_NOW    := 2024-12-20T00:00:00Z
-DEMO_BUNDLE := $(BUILD)/caldera-$(DEMO_SIZE)-s$(DEMO_SEED).json
 DEMO_DB     := $(BUILD)/demo.db
-HUNTS       := $(sort $(wildcard stixgraph/demo/hunts/*.hf))
 
 .PHONY: all demo test bench clean distclean
 .DEFAULT_GOAL := demo
@@ -35,23 +35,18 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) install -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
-$(DEMO_BUNDLE): stixgraph/demo/caldera.py | $(VENV)/.installed
+# the demo's store is kept in build/demo.db for `stixgraph vars|disp|graph --store build/demo.db`
+demo: $(VENV)/.installed
 	@mkdir -p $(BUILD)
-	$(PY) -m stixgraph.demo.caldera $@ --size $(DEMO_SIZE) --seed $(DEMO_SEED)
-
-demo: $(VENV)/.installed $(DEMO_BUNDLE)
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_DB)-journal
-	@for hunt in $(HUNTS); do \
-	  printf '\n=== %s\n' "$$hunt"; \
-	  $(VENV)/bin/stixgraph hunt --now $(DEMO_NOW) --source splunk=$(abspath $(DEMO_BUNDLE)) \
-	    --store $(DEMO_DB) "$$hunt" || exit $$?; \
-	done
+	$(VENV)/bin/stixgraph demo --size $(DEMO_SIZE) --seed $(DEMO_SEED) --store $(DEMO_DB)
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/pytest -q
 
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
+	$(PY) bench/splunk.py
 
 clean:
 	rm -rf $(BUILD) bench/out .pytest_cache

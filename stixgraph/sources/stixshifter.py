@@ -22,14 +22,21 @@ One GET is one search:
 
 2. **Transmission** (:class:`_Search`), stix-shifter's async API on a thread of its own:
    create the job, poll its status with back-off, page through all results
-   (``retrieval_batch_size`` rows a page), retry 5xx / 429 / time-outs / lost connections
+   (``retrieval_batch_size`` rows a page, two requests in flight), retry 5xx / 429 / time-outs / lost connections
    with exponential back-off, log in again when the session has expired, delete the job at
    the end and when the GET is interrupted (Ctrl-C) or fails.  A result count that reaches
    ``result_limit`` (stix-shifter's ``| head``) is reported: the answer may be cut.
 
 3. **Translation** of result rows to STIX observed-data (stix-shifter's STIX 2.0 output,
    never its lossy 2.1 de-duplication) and normalisation to the graph model, in worker
-   processes for large pulls (:meth:`StixShifterSource.query_prepared`).
+   processes for large pulls (:meth:`StixShifterSource.query_prepared`).  Each Splunk event
+   gets one observed-data id whatever search returns it (its ``_bkt``/``_cd`` address, else
+   its content: :func:`stixgraph.splunk.translate.event_key`), so a second GET or a prefetch
+   that returns it again adds no second observation.
+
+The source is a search service (``prefetch = True``): after a GET or FIND the session asks it
+again for every record of the entities found (:data:`stixgraph.session.PREFETCH_ATTR`);
+``connection.options.prefetch = false`` turns that off for a profile.
 
 Errors are one line and name the profile: bad credentials, certificate failure, unreachable
 host, invalid query, job failure.  The store is unchanged after any of them (the engine
