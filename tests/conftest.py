@@ -13,12 +13,18 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 KESTREL_DATA = SHARED_DATA / "kestrel"
 
 
+def need_shared(path: Path) -> Path:
+    """``path`` (under ../shared/data), or skip, with the reason printed, when it is absent."""
+    if not path.exists():
+        reason = f"shared data {path} is not present on this machine"
+        print(reason)
+        pytest.skip(reason)
+    return path
+
+
 def shared_file(*parts: str) -> Path:
     """A file of ../shared/data, or skip (with the reason printed) when it is absent."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"shared data {path} is not present on this machine")
-    return path
+    return need_shared(SHARED_DATA.joinpath(*parts))
 
 
 BACKENDS = ["sqlite"]

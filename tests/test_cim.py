@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import need_shared
 
 from stixgraph.splunk import cim
 
@@ -23,12 +24,7 @@ IDENTITY = {"type": "identity", "id": "identity--f431f809-377b-45e0-aa1c-6a4751c
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
 
 
-def need(path: Path) -> Path:
-    if not path.exists():
-        reason = f"shared data absent: {path}"
-        print(reason)
-        pytest.skip(reason)
-    return path
+need = need_shared
 
 
 def find(path: Path, pred) -> dict:

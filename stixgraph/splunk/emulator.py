@@ -26,6 +26,17 @@ without use (Splunk's ``sessionTimeout``); unknown and expired keys get 401.
 :class:`Faults` injects trouble, settable at run time (``emu.faults.error_rate = 0.3``).
 Each request is logged (method, path without query string, status, time) on the
 ``stixgraph.splunk.emulator`` logger; passwords, session keys and bodies never are.
+
+Event files (``serve --events``, :meth:`.events.EventStore.from_files`), each recognised by its
+content: JSON Lines (or one JSON array) of Splunk CIM rows, optionally gzip-compressed; raw
+flat Windows events as JSON Lines (the OTRF shape: ``EventID`` with ``Channel``/``SourceName``,
+no ``_time``); OTRF ``.zip`` archives read in place (e.g. ``../shared/data/otrf/*.zip``);
+``.evtx`` files.  Raw events become the rows the Splunk Add-ons for Sysmon / Windows would show
+(:mod:`stixgraph.splunk.cim`: Sysmon 1/3/5/11/12/13/14/22 and Security
+4624/4634/4688/4720/4732/4798; other events are dropped).  A directory stands for its event
+files, a quoted glob for its matches.  Converting archives costs seconds per file on every
+start; to convert once and reuse the rows: ``python -m stixgraph.splunk.cim IN... -o
+rows.jsonl.gz``.
 """
 from __future__ import annotations
 
@@ -873,8 +884,12 @@ def cli():
 
 @cli.command("serve")
 @click.option("--events", "events", multiple=True, metavar="FILE",
-              help="Event file(s): JSON Lines of Splunk CIM rows.  May be given several times; "
-                   "more files may follow as arguments.")
+              help="Event file(s), each recognised by its content: JSON Lines of Splunk CIM "
+                   "rows (.jsonl/.json[.gz]), raw Windows events as JSON Lines (OTRF shape), "
+                   "OTRF .zip archives (read in place) or .evtx files; raw events are "
+                   "converted to CIM rows as the Sysmon/Windows add-ons would.  A directory "
+                   "means its event files; a quoted glob its matches.  May be given several "
+                   "times; more files may follow as arguments.")
 @click.argument("more", nargs=-1, metavar="[FILE]...")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8089, show_default=True, type=click.IntRange(0, 65535),
@@ -938,6 +953,13 @@ def serve(events, more, host, port, allow_remote, tz, username, password, now, p
                                      param_hint="--now") from None
         if pinned.tzinfo is None:
             pinned = pinned.replace(tzinfo=timezone.utc)
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{tz!r} is not a time zone (e.g. UTC, Europe/Paris)",
+                                 param_hint="--tz") from None
+
     exp_s, exp_n = _parse_span(expire_after, ("requests", "request"), "--expire-after")
     run_s, run_n = _parse_span(running_for, ("polls", "poll"), "--running-for")
     faults = Faults(latency=latency, error_rate=error_rate, error_status=int(error_status),
@@ -957,10 +979,13 @@ def serve(events, more, host, port, allow_remote, tz, username, password, now, p
 
     t0 = time.monotonic()
     try:
-        store = EventStore.from_files(files, tz=tz)
+        store = EventStore.from_files(files, tz=tz, on_file=lambda st: err(f"  {st}"))
     except (OSError, ValueError, StixgraphError) as e:
         raise click.ClickException(f"cannot load events: {e}") from None
-    err(f"loaded {len(store)} events from {len(files)} file(s) in {time.monotonic() - t0:.1f}s")
+    err(f"loaded {len(store)} events from {len(store.sources)} file(s) in "
+        f"{time.monotonic() - t0:.1f}s")
+    if not len(store):
+        err("warning: no events loaded: every search will come back empty")
     emu = Emulator(store, host=host, port=port, username=username, password=password, tz=tz,
                    faults=faults, cert_dir=cert_dir or default_cert_dir(), now=pinned,
                    session_ttl=session_ttl)

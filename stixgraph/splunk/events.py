@@ -8,23 +8,47 @@ index's distinct values, not the rows), and then verifies every candidate agains
 search expression, so the index only ever narrows.  Results come newest first, as Splunk's, after
 ``where``, ``head`` and ``fields`` (which keeps the listed fields plus ``_*`` fields).
 Internal ``_*`` fields are not indexed; ``index`` is (``main`` for rows without one).
+
+:meth:`EventStore.from_files` loads, per file, by content (magic bytes) then suffix:
+
+* JSON Lines of Splunk CIM rows (``.jsonl``/``.json``/``.ndjson``, optionally gzip-compressed;
+  one JSON array of rows is accepted too): a file whose first record has ``_time``;
+* raw flat Windows events as JSON Lines (the OTRF "Mordor" shape): a file whose first record
+  has no ``_time`` but an ``EventID`` and a ``Channel`` or ``SourceName``; converted by
+  :func:`.cim.sysmon_to_cim` (only the Sysmon / Security events it covers become rows);
+* OTRF ``.zip`` archives of such JSON Lines, read in place (:func:`.cim.iter_otrf_zip`);
+* ``.evtx`` files (:func:`.cim.iter_evtx`, PyPI ``evtx``).
+
+A directory stands for its files with those suffixes (not recursive); a path that does not
+exist but has ``*``/``?``/``[`` is a glob.  A file named twice is loaded once.  Any other shape
+(e.g. Winlogbeat/ECS JSON, EVTX records as nested JSON) is refused; a bad file is one
+:class:`EventFileError` line naming the file (and line, when known).  ``python -m
+stixgraph.splunk.cim`` converts the same inputs to a CIM JSON Lines file once, for reuse.
 """
 from __future__ import annotations
 
+import glob
 import gzip
+import itertools
 import json
 import os
+import time
+import zipfile
+import zlib
 from array import array
 from bisect import bisect_left
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import islice
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
+from ..errors import StixgraphError
+from . import cim
 from .spl import (And, FieldsCmd, HeadCmd, InTerm, Or, Term, WhereCmd, compile_search,
                   compile_where, parse, parse_event_time, time_bounds, time_kinds, wildcard)
 
-__all__ = ["EventStore"]
+__all__ = ["EventStore", "EventFileError", "SourceStats", "expand_paths", "sniff_format"]
 
 
 class EventStore:
@@ -32,12 +56,17 @@ class EventStore:
 
     def __init__(self, rows: Iterable[dict], *, tz: str = "UTC"):
         self.tz = ZoneInfo(tz)
+        #: per loaded file, what :meth:`from_files` read (empty for rows given directly)
+        self.sources: list[SourceStats] = []
         keyed = []
         for n, row in enumerate(rows):
             try:
                 keyed.append((parse_event_time(row["_time"]), row))
             except (KeyError, ValueError, TypeError) as e:
                 raise ValueError(f"row {n}: bad or missing _time ({e!r})") from None
+        self._build(keyed)
+
+    def _build(self, keyed: list) -> None:
         keyed.sort(key=lambda tr: tr[0])
         self._times = array("d", (t for t, _ in keyed))
         self._rows = [r for _, r in keyed]
@@ -61,12 +90,27 @@ class EventStore:
                       pos)
 
     @classmethod
-    def from_files(cls, paths, *, tz: str = "UTC") -> "EventStore":
-        """Load JSON Lines files (``.jsonl``/``.json``, optionally ``.gz``), one row per line; a
-        file whose content is a JSON array of rows is accepted too."""
-        if isinstance(paths, (str, os.PathLike)):
-            paths = [paths]
-        return cls(_read_rows(paths), tz=tz)
+    def from_files(cls, paths, *, tz: str = "UTC", index: str = "main",
+                   on_file: Callable[["SourceStats"], None] | None = None) -> "EventStore":
+        """Load event files of any format the module docstring lists (CIM rows, raw Windows
+        events as JSON Lines, OTRF ``.zip``, ``.evtx``; directories and globs expand).  Rows
+        converted from raw events get ``index``.  ``on_file`` is called with each file's
+        :class:`SourceStats` as soon as it is read; the list is also left in ``.sources``.
+        A bad file raises :class:`EventFileError` (a ``ValueError``), one line naming it."""
+        store = cls.__new__(cls)
+        store.tz = ZoneInfo(tz)          # a bad zone fails before any file is read
+        store.sources = []
+        keyed: list = []
+        for path in expand_paths(paths):
+            t0 = time.perf_counter()
+            n0 = len(keyed)
+            kind, events = _load_file(path, index, keyed)
+            st = SourceStats(path, kind, len(keyed) - n0, events, time.perf_counter() - t0)
+            store.sources.append(st)
+            if on_file is not None:
+                on_file(st)
+        store._build(keyed)
+        return store
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -179,21 +223,241 @@ def _copy(row: dict) -> dict:
     return {k: (list(v) if isinstance(v, list) else v) for k, v in row.items()}
 
 
-def _read_rows(paths) -> Iterator[dict]:
-    for path in paths:
-        path = os.fspath(path)
-        opener = gzip.open if path.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                if line.lstrip().startswith("["):   # a JSON array of rows
-                    yield from json.loads(line + fh.read())
-                    break
+# ---------------------------------------------------------------------------------- loading
+
+
+class EventFileError(StixgraphError, ValueError):
+    """An event file that cannot be loaded; ``str()`` is one line naming the file."""
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    """What was loaded from one file: ``kind`` is ``cim-json`` (JSON of CIM rows),
+    ``events-json`` (raw Windows events as JSON), ``otrf-zip`` or ``evtx``; ``events`` is the
+    number of raw events read (None for CIM rows), ``rows`` the rows they gave."""
+    path: str
+    kind: str
+    rows: int
+    events: int | None
+    seconds: float
+
+    def __str__(self) -> str:
+        what = {"cim-json": "CIM rows", "events-json": "raw Windows events, JSON",
+                "otrf-zip": "OTRF zip", "evtx": "EVTX"}[self.kind]
+        got = (f"{self.rows} rows" if self.events is None
+               else f"{self.rows} rows from {self.events} events")
+        return f"{self.path}: {got} ({what}) in {self.seconds:.2f}s"
+
+
+#: suffixes a directory is searched for
+EVENT_SUFFIXES = (".zip", ".evtx", ".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz",
+                  ".ndjson.gz")
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_EVTX_MAGIC = b"ElfFile\x00"
+_GZIP_MAGIC = b"\x1f\x8b"
+_READ_ERRORS: tuple = (OSError, EOFError, ValueError, RuntimeError, zipfile.BadZipFile,
+                       zlib.error)
+try:  # zip members compressed with LZMA
+    import lzma
+    _READ_ERRORS += (lzma.LZMAError,)
+except ImportError:  # pragma: no cover
+    pass
+
+
+def expand_paths(paths) -> list[str]:
+    """``paths`` (one or several) with directories replaced by their event files (sorted, not
+    recursive) and non-existing glob patterns by their matches; duplicates dropped."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def add(p: str) -> None:
+        real = os.path.realpath(p)
+        if real not in seen:
+            seen.add(real)
+            out.append(p)
+
+    def visit(p: str) -> None:
+        if not os.path.isdir(p):
+            add(p)
+            return
+        found = sorted(os.path.join(p, n) for n in os.listdir(p)
+                       if n.lower().endswith(EVENT_SUFFIXES) and os.path.isfile(os.path.join(p, n)))
+        if not found:
+            raise EventFileError(f"{p}: a directory with no event file "
+                                 f"({', '.join(EVENT_SUFFIXES)})")
+        for f in found:
+            add(f)
+
+    for p in map(os.fspath, paths):
+        if not os.path.exists(p) and any(c in p for c in "*?["):
+            found = sorted(glob.glob(p))
+            if not found:
+                raise EventFileError(f"{p}: no file matches")
+            for f in found:
+                visit(f)
+        else:
+            visit(p)
+    return out
+
+
+def sniff_format(path: str) -> str:
+    """``zip``, ``evtx`` or ``json`` (CIM rows or raw events, possibly gzip-compressed): by the
+    first bytes, else by the suffix (so a damaged ``.zip`` is reported as a zip)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise EventFileError(f"{path}: {e.strerror or e}") from None
+    if head.startswith(_ZIP_MAGIC):
+        return "zip"
+    if head == _EVTX_MAGIC:
+        return "evtx"
+    low = path.lower()
+    if low.endswith(".zip"):
+        return "zip"
+    if low.endswith(".evtx"):
+        return "evtx"
+    return "json"
+
+
+def _load_file(path: str, index: str, keyed: list) -> tuple[str, int | None]:
+    """Append ``(time, row)`` for every row of ``path`` to ``keyed``; returns the file's kind
+    (see :class:`SourceStats`) and how many raw events were read (None for CIM rows)."""
+    kind = sniff_format(path)
+
+    def unreadable(e: BaseException) -> EventFileError:
+        what = {"zip": "a damaged or unreadable zip archive", "evtx": "a damaged EVTX file",
+                "json": "cannot be read"}[kind]
+        msg = " ".join(str(e).split()) or type(e).__name__
+        return EventFileError(f"{path}: {what} ({msg})")
+
+    if kind == "json":
+        try:
+            return _load_json(path, index, keyed)
+        except EventFileError:
+            raise
+        except _READ_ERRORS as e:
+            raise unreadable(e) from None
+    n = 0
+    # only reading is guarded: an error in the conversion is a bug, not a damaged file
+    events = cim.iter_otrf_zip(path) if kind == "zip" else _evtx_events(path)
+    while True:
+        try:
+            ev = next(events)
+        except StopIteration:
+            break
+        except EventFileError:
+            raise
+        except _READ_ERRORS as e:
+            raise unreadable(e) from None
+        n += 1
+        row = cim.sysmon_to_cim(ev, index=index)
+        if row is not None:
+            keyed.append((parse_event_time(row["_time"]), row))
+    if n == 0:
+        raise EventFileError(f"{path}: no events in the " + (
+            "zip archive (no JSON Lines member with a JSON object)" if kind == "zip"
+            else "EVTX file"))
+    return ("otrf-zip" if kind == "zip" else "evtx"), n
+
+
+def _evtx_events(path: str) -> Iterator[dict]:
+    try:
+        import evtx  # noqa: F401
+    except ImportError as e:
+        raise EventFileError(f"{path}: reading .evtx needs the 'evtx' package "
+                             f"(pip install evtx): {e}") from None
+    return cim.iter_evtx(path)
+
+
+try:
+    import orjson as _orjson
+
+    def _loads(b: bytes):
+        try:
+            return _orjson.loads(b)
+        except _orjson.JSONDecodeError:   # the stdlib's verdict (and message) decides
+            return json.loads(b)
+except ImportError:  # pragma: no cover
+    _loads = json.loads
+
+
+def _is_raw_event(obj: dict) -> bool:
+    """A flat Windows event :func:`.cim.sysmon_to_cim` can read (OTRF shape)."""
+    return ("EventID" in obj or "EventCode" in obj) and ("Channel" in obj or "SourceName" in obj)
+
+
+def _load_json(path: str, index: str, keyed: list) -> tuple[str, int | None]:
+    """A JSON Lines file (or one JSON array) of CIM rows or of raw events, told apart by its
+    first record: CIM rows have ``_time``, raw events an ``EventID`` and a ``Channel`` /
+    ``SourceName`` but no ``_time``."""
+    with open(path, "rb") as raw:
+        gz = raw.read(2) == _GZIP_MAGIC
+    fh = gzip.open(path, "rb") if gz else open(path, "rb")
+    with fh:
+        records = _json_records(path, fh)
+        first = next(records, None)
+        if first is None:
+            return "cim-json", None     # an empty file: no rows
+        where, obj = first
+        if "_time" in obj:
+            kind = "cim-json"
+        elif _is_raw_event(obj):
+            kind = "events-json"
+        else:
+            raise EventFileError(
+                f"{where}: neither a Splunk CIM row (no _time) nor a raw Windows event (no "
+                f"EventID with Channel/SourceName); convert other shapes to CIM rows first")
+        n = 0
+        for n, (where, obj) in enumerate(itertools.chain([first], records), 1):
+            if kind == "cim-json":
                 try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ValueError(f"{path}:{n}: not a JSON row ({e.msg})") from None
-                if not isinstance(row, dict):
-                    raise ValueError(f"{path}:{n}: a row must be a JSON object")
-                yield row
+                    keyed.append((parse_event_time(obj["_time"]), obj))
+                except KeyError:
+                    raise EventFileError(f"{where}: a row without _time (this file holds CIM "
+                                         f"rows: its first record has _time)") from None
+                except (ValueError, TypeError) as e:
+                    raise EventFileError(f"{where}: bad _time {obj['_time']!r} ({e})") from None
+                continue
+            row = cim.sysmon_to_cim(obj, index=index)
+            if row is not None:
+                keyed.append((parse_event_time(row["_time"]), row))
+        return kind, (None if kind == "cim-json" else n)
+
+
+def _json_records(path: str, fh) -> Iterator[tuple[str, dict]]:
+    """``(where, object)`` for each record of a JSON Lines file or of one JSON array."""
+    for n, line in enumerate(fh, 1):
+        if n == 1 and line.startswith(b"\xef\xbb\xbf"):   # UTF-8 BOM
+            line = line[3:]
+        if not line.strip():
+            continue
+        if line.lstrip().startswith(b"["):   # one JSON array of records
+            try:
+                items = json.loads(line + fh.read())
+            except ValueError as e:
+                raise EventFileError(f"{path}: not a JSON array "
+                                     f"({getattr(e, 'msg', e)})") from None
+            for i, obj in enumerate(items, 1):
+                if not isinstance(obj, dict):
+                    raise EventFileError(f"{path}: row {i}: a row must be a JSON object")
+                yield f"{path}: row {i}", obj
+            return
+        try:
+            obj = _loads(line)
+        except ValueError as e:
+            if n == 1 and line.lstrip().startswith(b"{"):   # one object over several lines?
+                try:
+                    whole = json.loads(line + fh.read())
+                except ValueError:
+                    whole = None
+                if isinstance(whole, dict):
+                    raise EventFileError(
+                        f"{path}: one JSON object over several lines (a STIX bundle?), not "
+                        f"JSON Lines of rows or events") from None
+            raise EventFileError(f"{path}:{n}: not a JSON row ({getattr(e, 'msg', e)})") from None
+        if not isinstance(obj, dict):
+            raise EventFileError(f"{path}:{n}: a row must be a JSON object")
+        yield f"{path}:{n}", obj
