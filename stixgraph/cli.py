@@ -238,19 +238,22 @@ def hunt(ctx, file):
 
 @main.command()
 @click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--backend", type=click.Choice(["sqlite"]), default="sqlite", show_default=True,
-              help="The backend whose queries to show.")
+@click.option("--backend", type=click.Choice(["sqlite", "arango"]), default="sqlite",
+              show_default=True,
+              help="The backend whose queries to show: SQL, or AQL with its bind variables.")
 @common
 @guarded
 def explain(ctx, file, backend):
     """Show the queries each statement of FILE compiles to (nothing runs)."""
     session = _session(ctx)
     as_json = _settings(ctx).get("output") == "json"
-    for stmt, queries in session.explain(file.read(), file.name):
+    for stmt, queries in session.explain(file.read(), file.name, backend=backend):
         if as_json:
             _json_line({"statement": stmt.pos.line, "text": stmt.pos.text, "queries": [
-                {"purpose": getattr(q, "purpose", ""), "query": getattr(q, "sql", str(q)),
-                 "params": getattr(q, "params", {})} for q in queries]})
+                {"purpose": getattr(q, "purpose", ""),
+                 "query": q.sql if hasattr(q, "sql") else getattr(q, "text", str(q)),
+                 "params": q.params if hasattr(q, "params") else getattr(q, "bind_vars", {})}
+                for q in queries]})
             continue
         for i, line in enumerate(stmt.pos.text.splitlines()):
             click.echo(f"-- {stmt.pos.line + i:>4} | {line}")

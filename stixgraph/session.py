@@ -521,18 +521,29 @@ class Session:
                                 f"stixgraph (analytics land in a later release); nothing was changed")
 
     # -- explain ---------------------------------------------------------------------
-    def explain(self, text: str, filename: str = "<hunt>") -> list:
+    def explain(self, text: str, filename: str = "<hunt>", backend: str | None = None) -> list:
         """The backend queries each statement of a hunt compiles to (nothing runs):
         ``[(statement, [Query, ...]), ...]``.  Variables come from the store and from the
         hunt's earlier statements; each is passed to the store as an :class:`ExplainType` (its
-        entity type, with how it is held and its default columns when known)."""
+        entity type, with how it is held and its default columns when known).  ``backend``
+        ``"arango"`` shows the AQL and bind variables instead of the store's own queries (no
+        server needed)."""
         from .lang import parse
+
+        compile_ = self.store.explain
+        if backend == "arango":
+            from .store import aql
+
+            coll = getattr(self.store, "collection", "default") or "default"
+            compile_ = lambda stmt, types: aql.explain(stmt, types, coll)  # noqa: E731
+        elif backend not in (None, "sqlite"):
+            raise HuntSemanticError(f"unknown backend {backend!r} (sqlite or arango)")
 
         types: dict[str, ExplainType] = {
             v.name: ExplainType(v.type, v.kind, v.columns) for v in self.store.variables()}
         out = []
         for stmt in parse(text, filename).statements:
-            out.append((stmt, self.store.explain(stmt, types)))
+            out.append((stmt, compile_(stmt, types)))
             if stmt.output:
                 made = ExplainType.of_output(stmt, types)
                 if made is not None:  # else the statement fails at run time: nothing rebinds

@@ -205,6 +205,22 @@ def test_explain_prints_source_and_sql(run, tmp_path, bundle):
     assert out.count("SELECT") >= 2 and "-- params:" in out
 
 
+def test_explain_arango_prints_aql_with_bind_variables(run, tmp_path):
+    text = ("p = GET process FROM file:///x.json WHERE name = 'x\\' OR 1=1 --'\n"
+            "q = FIND process CREATED p\n")
+    r = run("explain", "--backend", "arango", hunt_file(tmp_path, text), store_path=":memory:")
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    assert "OUTBOUND r1.v @@edge" in out and "// bind vars:" in out
+    assert '@@edge = "default_edge_collection"' in out and "SELECT" not in out
+    aql_lines = [ln for ln in out.splitlines() if not ln.startswith(("//", "--"))]
+    assert "OR 1=1" not in "\n".join(aql_lines)  # the value is only a bind variable
+    r = run("explain", "--backend", "arango", "--output", "json", hunt_file(tmp_path, text),
+            store_path=":memory:")
+    q = json.loads(r.stdout.splitlines()[1])["queries"][0]
+    assert "OUTBOUND r1.v @@edge" in q["query"] and q["params"]["@edge"] == "default_edge_collection"
+
+
 # -- graph ---------------------------------------------------------------------------------------
 def test_graph_neighbors(hunted):
     ids = ids_by_pid(hunted)
