@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -319,3 +320,32 @@ def test_run_time_datetimes_are_bound_as_iso_text():
                     datetime(2024, 12, 1, tzinfo=timezone.utc),
                     datetime(2024, 12, 2, tzinfo=timezone.utc))
     assert {"2024-12-01T00:00:00.000Z", "2024-12-02T00:00:00.000Z"} <= set(p.values.values())
+
+
+# --------------------------------------------------------------- saved queries (arango/queries)
+SAVED = sorted((Path(__file__).resolve().parents[1] / "arango" / "queries").glob("*.aql"))
+
+
+def test_saved_queries_exist():
+    assert {p.stem for p in SAVED} >= {"process_tree", "who_opened_connection",
+                                       "linked_to_address", "exfiltration_pivot"}
+
+
+@pytest.mark.parametrize("path", SAVED, ids=lambda p: p.stem)
+def test_saved_query_takes_every_input_as_a_bind_parameter(path):
+    """Each saved query names its bind parameters in its header; the query uses exactly those,
+    its collections as @@vertex / @@edge, and its brackets balance.  Its only string literals
+    are this project's constants (relationship types, STIX types, the 10/8 bounds)."""
+    lines = path.read_text().splitlines()
+    header = " ".join(ln for ln in lines if ln.startswith("//"))
+    body = "\n".join(ln for ln in lines if not ln.startswith("//"))
+    declared = set(re.findall(r"@@?\w+", header.split("Bind:", 1)[1]))
+    used = set(re.findall(r"@@?\w+", body))
+    assert used == declared and {"@@vertex", "@@edge"} <= used, path.name
+    literals = re.findall(r'"([^"]*)"', body)
+    allowed = {"parent", "binary", "object", "opened-connection", "src", "dst", "user-account",
+               "x-oca-asset", "ipv4-addr", "ipv6-addr", "domain-name", "network-traffic", "id",
+               "name", "pid", "command_line", "10.0.0.0", "10.255.255.255"}
+    assert set(literals) <= allowed, set(literals) - allowed
+    check_aql_shape(re.sub(r'"[^"]*"', "x", body).replace("1..@depth", "1..9")
+                    .replace("].", "] "))
