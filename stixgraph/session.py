@@ -16,6 +16,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -53,10 +54,16 @@ PREFETCH_ATTR = {"process": "x_unique_id", "ipv4-addr": "value", "ipv6-addr": "v
 PREFETCH_BATCH = 500  # identity values per query
 
 
-def open_store(spec: str | Path | GraphStore | None) -> GraphStore:
-    """A store from ``--store``: a path, ``:memory:``, or (later) ``arango://...``."""
+def open_store(spec: str | Path | GraphStore | None, password=None) -> GraphStore:
+    """A store from ``--store``: a path, ``:memory:``, or ``arango://USER@HOST:PORT/DB``
+    (``password``: a callable prompting for it when ``$ARANGO_PASSWORD`` is unset)."""
     if isinstance(spec, GraphStore):
         return spec
+    if spec is None and os.environ.get("STIXGRAPH_STORE", "").startswith("arango://"):
+        spec = os.environ["STIXGRAPH_STORE"]
+    if str(spec).startswith("arango://"):
+        from .store.arangodb import ArangoStore
+        return ArangoStore(str(spec), password)
     from .store.sqlite import SQLiteStore, default_store_path
 
     if spec is None:
