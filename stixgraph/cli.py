@@ -8,6 +8,7 @@ Exit codes: 0 ok, 1 a user-facing error (one line on stderr), 2 bad usage, 70 in
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 import time
@@ -128,8 +129,8 @@ def _session(ctx: click.Context, progress=None):
     opts = _settings(ctx)
     spec = opts.get("store")
     try:
-        s = Session(spec, now=opts.get("now"), sources=opts.get("source"), progress=progress,
-                    prefetch=not opts.get("no_prefetch"))
+        s = Session(_open_store(spec), now=opts.get("now"), sources=opts.get("source"),
+                    progress=progress, prefetch=not opts.get("no_prefetch"))
     except StoreError as e:
         msg = str(e)
         raise StoreError(msg if msg.startswith("store") else f"store {msg}") from e
@@ -137,6 +138,43 @@ def _session(ctx: click.Context, progress=None):
         raise StoreError(f"store {spec}: {e.strerror or e}") from e
     ctx.call_on_close(s.store.close)
     return s
+
+
+def _ask_arango_password() -> str:
+    """The ArangoDB password, asked on the terminal (never an option: it would show in `ps`
+    and in shell history)."""
+    if not sys.stdin.isatty():
+        raise StoreError("no ArangoDB password: set ARANGO_PASSWORD")
+    return click.prompt("ArangoDB password", hide_input=True, err=True)
+
+
+def _quiet_http_retries() -> None:
+    """urllib3 logs each retry of an unreachable ArangoDB as a warning; the one-line error
+    that follows says it all."""
+    import logging
+
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+
+
+def _open_store(spec):
+    from .session import open_store
+
+    if str(spec or os.environ.get("STIXGRAPH_STORE", "")).startswith("arango://"):
+        _quiet_http_retries()
+    return open_store(spec, password=_ask_arango_password)
+
+
+def _arango_store(ctx, spec: str | None):
+    from .store.arangodb import ArangoStore
+
+    spec = spec or _settings(ctx).get("store") or os.environ.get("STIXGRAPH_STORE")
+    if not spec or not str(spec).startswith("arango://"):
+        raise StoreError("give the ArangoDB store: --store arango://USER@HOST:8529/DB "
+                         "(or STIXGRAPH_STORE)")
+    _quiet_http_retries()
+    store = ArangoStore(spec, _ask_arango_password, init=False)
+    ctx.call_on_close(store.close)
+    return store
 
 
 def _renderer(ctx: click.Context) -> Renderer:
@@ -493,3 +531,45 @@ main.add_command(splunk_emulator_cli, "splunk-emulator")
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+_ARANGO_STORE = click.option("--store", "arango_url", metavar="arango://USER@HOST:PORT/DB",
+                             help="The ArangoDB store (default: $STIXGRAPH_STORE); the password "
+                                  "comes from $ARANGO_PASSWORD or a prompt.")
+
+
+@main.group("arango")
+def arango_cli():
+    """Set up, inspect and remove a store collection in ArangoDB."""
+
+
+@arango_cli.command("init")
+@_ARANGO_STORE
+@guarded
+def arango_init(ctx, arango_url):
+    """Create the database (when allowed), collections, analyzer, indexes and named graph
+    (nothing already there is changed)."""
+    made = _arango_store(ctx, arango_url).init()
+    click.echo(json.dumps(made, indent=2))
+
+
+@arango_cli.command("status")
+@_ARANGO_STORE
+@guarded
+def arango_status(ctx, arango_url):
+    """Documents per collection, indexes present, and whether the named graph exists."""
+    click.echo(json.dumps(_arango_store(ctx, arango_url).status(), indent=2))
+
+
+@arango_cli.command("drop")
+@_ARANGO_STORE
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@guarded
+def arango_drop(ctx, arango_url, yes):
+    """Remove the store collection's named graph and collections (the database stays)."""
+    store = _arango_store(ctx, arango_url)
+    if not yes:
+        click.confirm(f"drop store collection {store.collection!r} of {store.target.url()}?",
+                      abort=True, err=True)
+    store.drop()
+    click.echo(f"dropped store collection {store.collection!r}")
