@@ -10,7 +10,10 @@ For each size N (default 10k, 50k, 200k observed-data; env BENCH_SIZES or --size
    setup.sh under bench/out/), with KESTREL_CONFIG=kestrel-noprefetch.yaml (prefetch off);
 4. stixgraph runs it through bench/stixgraph_driver.py (library API) on a fresh SQLite store;
 5. each engine runs in its own subprocess under /usr/bin/time -v (peak RSS); without it, the
-   peak comes from the driver's own getrusage.
+   peak comes from the driver's own getrusage;
+6. with ``$ARANGO_URL`` (and ``$ARANGO_PASSWORD``, ``$ARANGO_USER``), stixgraph runs the same
+   hunt on ArangoDB too (a fresh database per size, dropped after) and the two backends'
+   totals are printed side by side; without it, that step says it was skipped.
 
 Prints, per size, the seconds of each statement for both engines, the whole-hunt time, the peak
 RSS and the ratios (Kestrel/stixgraph time, stixgraph/Kestrel memory) next to the targets (at
@@ -136,6 +139,41 @@ def run_stixgraph(hunt: Path, n: int) -> dict:
                      cwd=OUT / "tmp", logfile=OUT / "logs" / f"stixgraph-{n}.log")
     _rm_store(store)
     return _result("stixgraph", r)
+
+
+def arango_store_url(n: int) -> str | None:
+    """``arango://USER@HOST:PORT/stixgraph_bench_N`` from ``$ARANGO_URL`` (``http://host:port``;
+    the password stays in ``$ARANGO_PASSWORD``), or None when no server is given."""
+    from urllib.parse import urlsplit
+
+    url = os.environ.get("ARANGO_URL")
+    if not url:
+        return None
+    u = urlsplit(url)
+    tls = "?tls=1" if u.scheme == "https" else ""
+    return (f"arango://{os.environ.get('ARANGO_USER', 'root')}@{u.hostname}:{u.port or 8529}"
+            f"/stixgraph_bench_{n}{tls}")
+
+
+def run_stixgraph_arango(hunt: Path, n: int) -> dict | None:
+    """The same hunt by stixgraph on ArangoDB (a fresh database per size, dropped after)."""
+    store = arango_store_url(n)
+    if store is None:
+        return None
+    py = ROOT / ".venv" / "bin" / "python"
+    r = run_measured([str(py if py.exists() else sys.executable),
+                      str(ROOT / "bench" / "stixgraph_driver.py"), str(hunt), "--store", store],
+                     cwd=OUT / "tmp", logfile=OUT / "logs" / f"stixgraph-arango-{n}.log")
+    try:
+        from arango import ArangoClient
+
+        sys_db = ArangoClient(hosts=os.environ["ARANGO_URL"]).db(
+            "_system", username=os.environ.get("ARANGO_USER", "root"),
+            password=os.environ.get("ARANGO_PASSWORD", ""))
+        sys_db.delete_database(f"stixgraph_bench_{n}", ignore_missing=True)
+    except Exception as e:  # noqa: BLE001 - the result stands; say the clean-up failed
+        log(f"# could not drop stixgraph_bench_{n}: {e}")
+    return _result("stixgraph-arango", r)
 
 
 def _rm_store(store: Path) -> None:
@@ -268,6 +306,19 @@ def main(argv=None) -> int:
             s = run_stixgraph(hunt, n)
         results.append(compare(n, k, s))
         print(report([results[-1]]).split("\n## Summary")[0], flush=True)
+        if "stixgraph" in engines:
+            if os.environ.get("ARANGO_URL"):
+                log(f"# N={n:,}: stixgraph on ArangoDB ({os.environ['ARANGO_URL']}) ...")
+                a_res = run_stixgraph_arango(hunt, n)
+                results[-1]["stixgraph_arango"] = a_res
+                if a_res and not a_res.get("error") and s and not s.get("error"):
+                    log(f"# N={n:,}: ArangoDB {a_res['total_s']:.2f} s, SQLite {s['total_s']:.2f} s "
+                        f"(same run)")
+                elif a_res:
+                    log(f"# N={n:,}: ArangoDB run failed: {a_res.get('error')}")
+            else:
+                log(f"# N={n:,}: ArangoDB benchmark skipped: no server (set ARANGO_URL and "
+                    f"ARANGO_PASSWORD to run the scale hunt on ArangoDB too)")
 
     text = report(results)
     print(text.split("\n## Summary and targets\n", 1)[1])
