@@ -194,3 +194,23 @@ def test_test_bundle_ipv4_ids_equal_stix2():
             if x["type"] == "user-account":
                 kw = {k: x[k] for k in ("user_id", "account_login") if k in x}
                 assert x["id"] == stix2.v21.UserAccount(**kw).id
+
+
+def test_normalising_normalised_data_keeps_every_id():
+    """A process without identity properties gets a scoped id; published as STIX 2.1 and read
+    back (TAXII push then pull), it keeps that id instead of being scoped again."""
+    from stixgraph.taxii import observations_to_stix
+
+    od = {"type": "observed-data", "id": "observed-data--00000000-0000-4000-8000-000000000001",
+          "first_observed": "2024-01-01T00:00:00Z", "last_observed": "2024-01-01T00:00:00Z",
+          "number_observed": 1,
+          "objects": {"0": {"type": "process", "name": "cmd.exe", "binary_ref": "1"},
+                      "1": {"type": "file", "name": "cmd.exe"}}}
+    once = normalize_bundle({"type": "bundle", "objects": [od]})
+    twice = normalize_bundle(observations_to_stix(once))
+    assert sorted(once[0].objects) == sorted(twice[0].objects)
+    def props(o):
+        return {k: v for k, v in o.items() if k != "spec_version"}  # added when published
+
+    assert {i: props(o) for i, o in once[0].objects.items()} == \
+        {i: props(o) for i, o in twice[0].objects.items()}

@@ -40,6 +40,7 @@ About 1-2 µs per object.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 from json.encoder import encode_basestring as _jstr  # C: escapes exactly as JCS does
@@ -264,8 +265,17 @@ def _finish(t: str, c: dict, std_keys: bool = True) -> str:
 
 
 def scoped_id(t: str, scope: str) -> str:
-    """The fallback id: deterministic in ``scope``, unique to it."""
+    """The fallback id: deterministic in ``scope``, unique to it.  A scope that is already an
+    id of type ``t`` (a top-level STIX 2.1 object without identity properties) is kept, so
+    that normalising normalised data changes nothing (a bundle published and pulled back
+    keeps its ids)."""
+    if scope.startswith(t) and scope[len(t):len(t) + 2] == "--" and _UUID_RE.fullmatch(
+            scope[len(t) + 2:]):
+        return scope
     return f'{t}--{uuid5("{" + chr(34) + "x_stixgraph_scope" + chr(34) + ":" + _jstr(scope) + "}")}'
+
+
+_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _fast_ts(s: str) -> str:
