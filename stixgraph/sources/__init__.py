@@ -36,7 +36,9 @@ def scheme_of(uri: str) -> str:
 def _builtins() -> dict[str, type[DataSource]]:
     from .bundle import BundleSource
     from .stixshifter import StixShifterSource
-    return {**{s: BundleSource for s in BundleSource.schemes}, "stixshifter": StixShifterSource}
+    from .taxii import TaxiiSource
+    return {**{s: BundleSource for s in BundleSource.schemes}, "stixshifter": StixShifterSource,
+            **{s: TaxiiSource for s in TaxiiSource.schemes}}
 
 
 def _plugins() -> dict[str, object]:
