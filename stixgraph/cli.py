@@ -598,18 +598,26 @@ def _stix_objects_of_file(path: str) -> list[dict]:
 
 
 @taxii_cli.command("push")
-@click.argument("source", metavar="FILE")
+@click.argument("what", metavar="VARIABLE|FILE")
 @click.option("--collection", "collection", required=True, metavar="URL",
               help="The collection: https://HOST/API_ROOT/collections/ID/ or taxii://HOST/API_ROOT/ID/.")
 @click.option("--max-content-length", type=click.IntRange(min=1000),
               help="Cut envelopes below this many bytes (never above the API root's limit).")
+@common
 @guarded
-def taxii_push(ctx, source, collection, max_content_length):
-    """Publish the observed-data (and their SCOs) of a STIX bundle FILE to a collection.
-    Objects the collection already holds are not sent again."""
-    from .taxii import publish
+def taxii_push(ctx, what, collection, max_content_length):
+    """Publish observed-data and their SCOs to a collection: every observation holding an
+    entity of VARIABLE (in --store), or those of a STIX bundle FILE.  Objects the collection
+    already holds are not sent again."""
+    from .taxii import observations_to_stix, publish
 
-    objects = _stix_objects_of_file(source)
+    if os.path.exists(what):
+        objects = _stix_objects_of_file(what)
+    else:
+        store = _session(ctx).store
+        if store.var(what) is None:
+            raise StixgraphError(f"{what}: neither a file nor a variable of the store")
+        objects = observations_to_stix(store.observations_of(what))
     report = publish(objects, collection, max_content_length=max_content_length)
     click.echo(report.summary())
     for oid, why in report.failures[:20]:

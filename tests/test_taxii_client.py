@@ -225,5 +225,12 @@ def test_cli_push_then_pull(srv, tmp_path):
     got = s.store.db.execute("SELECT COUNT(*) FROM observations").fetchone()[0]
     assert got == 6  # the file's observations are the pulled ones: stored once
     r = CliRunner().invoke(main, ["taxii", "push", str(tmp_path / "nope.json"), "--collection",
-                                  url], env=env)
+                                  url, "--store", store], env=env)
     assert r.exit_code == 1 and "nope.json" in r.stderr
+    # a variable: the observations holding its entities, with their objects; all present
+    # already, so nothing is sent and nothing fails
+    s.store.close()
+    r = CliRunner().invoke(main, ["taxii", "push", "p", "--collection", url, "--store", store],
+                           env=env)
+    assert r.exit_code == 0, r.output
+    assert "0 added, 7 already there, 0 failed" in r.stdout  # 3 observed-data, 3 procs, 1 file

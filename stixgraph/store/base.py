@@ -125,6 +125,13 @@ class GraphStore(ABC):
     def records(self, var: str) -> list[dict]:
         """Every row of a variable as a dict of its default columns (SAVE, APPLY, export)."""
 
+    def observations_of(self, var: str) -> list[Observation]:
+        """Every observation holding an entity of ``var``, with all its objects (as stored,
+        merged across observations): what TAXII publishing sends."""
+        from ..errors import StoreError
+
+        raise StoreError(f"{type(self).__name__} cannot list a variable's observations yet")
+
     @abstractmethod
     def explain(self, stmt: ir.Statement, input_types: dict[str, str]) -> list:
         """The queries a statement compiles to, without running them."""

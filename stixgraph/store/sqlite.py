@@ -1248,6 +1248,22 @@ class SQLiteStore(GraphStore):
         t = self.display(ir.VarExpr(var=var), 0)
         return [dict(zip(t.columns, r)) for r in t.rows]
 
+    def observations_of(self, var: str) -> list[Observation]:
+        self._require(var)
+        p = S.Params()
+        oids = (f"SELECT DISTINCT c.oid FROM var_rows v JOIN contains c ON c.eid = v.eid "
+                f"WHERE v.vid = {S.var_id(p, var)}")
+        obs: dict[int, Observation] = {}
+        for oid, sid, first, last, n, props in self._run(
+                f"SELECT oid, id, first_observed, last_observed, number_observed, props "
+                f"FROM observations WHERE oid IN ({oids}) ORDER BY oid", p.values):
+            obs[oid] = Observation(sid, first, last, n, {}, orjson.loads(props))
+        for oid, eid_id, props in self._run(
+                f"SELECT c.oid, e.id, e.props FROM contains c JOIN entities e ON e.eid = c.eid "
+                f"WHERE c.oid IN ({oids})", p.values):
+            obs[oid].objects[eid_id] = orjson.loads(props)
+        return list(obs.values())
+
     # -- GROUP / JOIN -------------------------------------------------------------
     def group(self, out, stmt, birth):
         info = self._require(stmt.var)
