@@ -22,8 +22,8 @@ One GET is one search:
 
 2. **Transmission** (:class:`_Search`), stix-shifter's async API on a thread of its own:
    create the job, poll its status with back-off, page through all results
-   (``retrieval_batch_size`` rows a page, two requests in flight), retry 5xx / 429 / time-outs / lost connections
-   with exponential back-off, log in again when the session has expired, delete the job at
+   (``retrieval_batch_size`` rows a page, two requests in flight), retry 5xx / 429 /
+   time-outs / lost connections with exponential back-off, log in again when the session has expired, delete the job at
    the end and when the GET is interrupted (Ctrl-C) or fails.  A result count that reaches
    ``result_limit`` (stix-shifter's ``| head``) is reported: the answer may be cut.
 
@@ -446,8 +446,9 @@ class _Search:
         this side reads the last one."""
         n, size, offset = 0, self.r["retrieval_batch_size"], 0
         inflight: list[asyncio.Future] = []
+        done = False
         try:
-            while True:
+            while not done:
                 while len(inflight) < 2:
                     inflight.append(asyncio.ensure_future(self._call(
                         "results", lambda t: t.results_async, self.sid, offset, size)))
@@ -457,16 +458,15 @@ class _Search:
                 if rows and not self._put(("rows", rows)):
                     raise _Cancelled()
                 n += len(rows)
-                if len(rows) < size:
-                    # the request past the end is let finish (an empty page): cancelling it
-                    # mid-flight leaks stix-shifter's HTTP client
-                    await asyncio.gather(*inflight, return_exceptions=True)
-                    return n
+                done = len(rows) < size
+            return n
         finally:
-            for f in inflight:
-                f.cancel()
-            if inflight:
-                await asyncio.gather(*inflight, return_exceptions=True)
+            if not done:  # stopped early: drop what is in flight
+                for f in inflight:
+                    f.cancel()
+            # at the end, the request past it is let finish (an empty page): cancelling it
+            # mid-flight leaks stix-shifter's HTTP client
+            await asyncio.gather(*inflight, return_exceptions=True)
 
     async def _delete(self) -> None:
         sid, self.sid = self.sid, None
@@ -579,7 +579,7 @@ class StixShifterSource(DataSource):
         super().__init__(uri, config)
         name = uri.split("://", 1)[1].strip("/") if "://" in uri else uri
         self.profile = load_profile(name)
-        self.prefetch = bool(self.profile.retrieval.get("prefetch", True))
+        self.prefetch = self.profile.retrieval["prefetch"]  # a bool (load_profile checks)
         self.notes: list[str] = []  # for the analyst, after the GET
         self.stats: dict = {}
 
