@@ -339,12 +339,16 @@ class _Parser:
             items.append(self.s_or())
         return items[0] if len(items) == 1 else And(items)
 
-    def s_or(self):
-        items = [self.s_not()]
-        while self.kw("OR"):
+    def _chain(self, word: str, operand, node):
+        """``operand (word operand)*``: one operand as it is, several under ``node``."""
+        items = [operand()]
+        while self.kw(word):
             self.next()
-            items.append(self.s_not())
-        return items[0] if len(items) == 1 else Or(items)
+            items.append(operand())
+        return items[0] if len(items) == 1 else node(items)
+
+    def s_or(self):
+        return self._chain("OR", self.s_not, Or)
 
     def s_not(self):
         if self.kw("NOT"):
@@ -397,18 +401,10 @@ class _Parser:
 
     # --- eval expressions: NOT > AND > OR
     def e_or(self):
-        items = [self.e_and()]
-        while self.kw("OR"):
-            self.next()
-            items.append(self.e_and())
-        return items[0] if len(items) == 1 else Or(items)
+        return self._chain("OR", self.e_and, Or)
 
     def e_and(self):
-        items = [self.e_not()]
-        while self.kw("AND"):
-            self.next()
-            items.append(self.e_not())
-        return items[0] if len(items) == 1 else And(items)
+        return self._chain("AND", self.e_not, And)
 
     def e_not(self):
         if self.kw("NOT"):
