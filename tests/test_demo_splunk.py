@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("stix_shifter_modules.splunk")
+import stix_shifter_modules.splunk  # noqa: F401 - a dependency: fail loudly when missing
 
 from stixgraph.demo import caldera, run as demo_run  # noqa: E402
 from stixgraph.display import Message, Summary, Table  # noqa: E402

@@ -15,8 +15,7 @@ from stixgraph.splunk.events import EventStore
 from stixgraph.splunk.spl import SPLError
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
-StixTranslation = pytest.importorskip(
-    "stix_shifter.stix_translation.stix_translation").StixTranslation
+from stix_shifter.stix_translation.stix_translation import StixTranslation  # noqa: E402
 
 NOW = datetime(2024, 12, 12, 17, 0, 0, tzinfo=timezone.utc)
 WINDOW = " START t'2024-12-01T00:00:00.000Z' STOP t'2024-12-24T00:00:00.000Z'"

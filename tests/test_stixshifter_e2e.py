@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-pytest.importorskip("stix_shifter_modules.splunk")
+import stix_shifter_modules.splunk  # noqa: E402,F401
 
 from stixgraph.demo.run import splunk_profile  # noqa: E402
 from stixgraph.errors import StixgraphError  # noqa: E402

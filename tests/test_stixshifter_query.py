@@ -16,7 +16,7 @@ from stixgraph.sources.base import SourceQuery
 from stixgraph.sources.profiles import load_profile, profile_names
 from stixgraph.sources.stixshifter import StixShifterSource, build_queries, spl_string
 
-pytest.importorskip("stix_shifter_modules.splunk")
+import stix_shifter_modules.splunk  # noqa: E402,F401
 
 
 @pytest.fixture

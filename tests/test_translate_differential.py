@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("stix_shifter")
-pytest.importorskip("stix_shifter_modules.splunk")
+import stix_shifter  # noqa: E402,F401
+import stix_shifter_modules.splunk  # noqa: E402,F401
 
 from stixgraph.splunk.translate import (Translator, check_data, check_data_stix_shifter,  # noqa: E402
                                         compare, stix_shifter_translate)

@@ -15,8 +15,8 @@ import uuid
 
 import pytest
 
-pytest.importorskip("stix_shifter")
-pytest.importorskip("stix_shifter_modules.splunk")
+import stix_shifter  # noqa: E402,F401
+import stix_shifter_modules.splunk  # noqa: E402,F401
 
 from stixgraph.splunk import translate as T  # noqa: E402
 from stixgraph.splunk.translate import (Translator, assert_same_as_stix_shifter, check_data,  # noqa: E402
