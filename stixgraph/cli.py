@@ -575,6 +575,16 @@ def arango_drop(ctx, arango_url, yes):
     click.echo(f"dropped store collection {store.collection!r}")
 
 
+@arango_cli.command("install-queries")
+@_ARANGO_STORE
+@guarded
+def arango_install_queries(ctx, arango_url):
+    """Save arango/queries/*.aql in the web UI's "Saved Queries" of the connecting user, bound
+    to the store collection (a saved query of the same name is replaced)."""
+    for name in _arango_store(ctx, arango_url).install_queries():
+        click.echo(f"saved query: {name}")
+
+
 @main.group("taxii")
 def taxii_cli():
     """Share over TAXII 2.1: publish STIX to a collection, pull a collection into the store.

@@ -246,8 +246,9 @@ def test_nested_refs_skipped_refs_and_dangling():
     fa = vertices[1]
     assert "size" not in fa  # top-level nulls dropped
     assert fa["object_marking_refs"] == ["marking-definition--m"]
-    # no created/modified in the source: the record time
-    assert vertices[0]["created"] == vertices[0]["modified"] == NOW
+    # no created/modified in the source: first_observed (the same version on every ingest)
+    assert vertices[0]["created"] == vertices[0]["modified"] == vertices[0]["first_observed"]
+    assert vertices[0]["_record_created"] == NOW
     assert L.object_refs(objs["file--a"]) == [
         (("extensions", "archive-ext"), "contains_refs", "file--b"),
         (("extensions", "archive-ext"), "contains_refs", "file--gone")]

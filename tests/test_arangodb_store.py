@@ -170,3 +170,49 @@ def test_unreachable_server_is_one_line_without_the_password():
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "'hunts'" in lines[0]
     assert "s3cr3t-pw" not in r.output and "Traceback" not in r.output
+
+
+# -- saved queries for the web UI ---------------------------------------------------------------
+def test_saved_queries_are_bound_to_the_store_collection():
+    qs = L.saved_queries("hunt7")
+    names = {q["name"] for q in qs}
+    assert "stixgraph hunt7: exfiltration pivot" in names and len(qs) == 4
+    for q in qs:
+        assert q["parameter"]["@vertex"] == "hunt7_vertex_collection"
+        assert q["parameter"]["@edge"] == "hunt7_edge_collection"
+        used = {n for n in __import__("re").findall(r"@(@?\w+)", q["value"].split("\nFOR", 1)[-1])}
+        assert used <= set(q["parameter"]), q["name"]
+    pivot = next(q for q in qs if q["name"].endswith("exfiltration pivot"))
+    assert pivot["parameter"]["port"] == 443  # the header's example, as a number
+    tree = next(q for q in qs if q["name"].endswith("process tree"))
+    assert tree["parameter"]["depth"] == 5 and tree["parameter"]["process"] == ""
+
+
+@pytest.mark.parametrize("server", ["arango"])
+def test_install_queries_keeps_the_users_other_queries(server):
+    """Against a real server only: the user's own saved query stays, ours are replaced, not
+    doubled, on a second install."""
+    from conftest import _arango_server
+
+    found = _arango_server()
+    if isinstance(found, str):
+        pytest.skip(found)
+    import uuid
+
+    host, user, password = found
+    db = f"stixgraph_test_{uuid.uuid4().hex[:12]}"
+    store = ArangoStore(ArangoTarget(host, user, db), password)
+    try:
+        base = store._sys
+        extra = dict(base.user(user).get("extra") or {})
+        base.update_user(user, extra={**extra, "queries": [
+            {"name": "mine", "value": "RETURN 1", "parameter": {}}]})
+        store.install_queries()
+        names = store.install_queries()
+        saved = base.user(user)["extra"]["queries"]
+        assert [q["name"] for q in saved].count("mine") == 1
+        assert sorted(q["name"] for q in saved if q["name"] != "mine") == sorted(names)
+        base.update_user(user, extra=extra)
+    finally:
+        store._sys.delete_database(db, ignore_missing=True)
+        store.close()

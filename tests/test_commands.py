@@ -85,6 +85,35 @@ def test_join(s, tmp_path):
     assert t.rows == [[100, 2], [101, 2]]
 
 
+def test_join_copies_right_columns_and_matches_by_type(s):
+    """JOIN keeps a left row once per matching right row, compares values with their type
+    (pid 100 is not "100") and never matches null."""
+    s.run('r = NEW process [{"name": "x", "pid": 100, "x_tag": "int"}, '
+          '{"name": "y", "pid": "100", "x_tag": "str"}, {"name": "z", "pid": 100, "x_tag": "int2"}]\n'
+          "j = JOIN procs, r BY pid, pid")
+    t = disp(s, "DISP j ATTR pid, x_tag")
+    assert sorted(t.rows) == [[100, "int"], [100, "int2"]]
+    assert "x_tag" in s.vars["j"].columns
+
+
+def test_observations_of_a_variable(s):
+    """What TAXII publishing sends: every observation holding one of the variable's entities,
+    with all its objects, back as STIX (object_refs = the objects)."""
+    s.run("cmd = procs WHERE name = 'cmd.exe'")
+    obs = s.store.observations_of("cmd")
+    assert len(obs) == 3  # pid 100, pid 101, and 300's observation (100 as parent)
+    for o in obs:
+        od = o.to_stix()
+        assert od["object_refs"] == list(o.objects) and od["type"] == "observed-data"
+        assert any(x.get("type") == "process" and x.get("name") == "cmd.exe"
+                   for x in o.objects.values())
+        assert all(not k.startswith("_") for x in o.objects.values() for k in x)
+        assert all(r in o.objects for x in o.objects.values() for k, r in x.items()
+                   if k.endswith("_ref"))
+    assert sorted(o.first_observed for o in obs) == [
+        "2024-12-12T10:00:00.000Z", "2024-12-12T10:05:00.000Z", "2024-12-13T09:00:00.000Z"]
+
+
 def test_find_relations_both_ways(s):
     s.run("kids = FIND process CREATED BY procs WHERE name = 'whoami.exe'\n"
           "parents = FIND process CREATED kids\n"

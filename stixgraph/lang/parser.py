@@ -112,13 +112,19 @@ def _locator_value(tok: Token) -> str:
 
 _PATH_PREFIX = re.compile(r"([a-z][a-z0-9-]*):")
 _PATH_STEP = re.compile(r"\.?(?:([A-Za-z0-9_-]+)|'([^']*)'|\"([^\"]*)\")|\[(\*|\d+)\]")
+_STEP_END = re.compile(r"$|[.\[]")
 _VAR_DOT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\.")
 
 
-def _parts(text: str) -> tuple[str, ...]:
+def path_parts(text: str) -> tuple[str, ...]:
+    """An attribute path's steps: ``binary_ref.name``, ``x_list[1]``, ``refs[*].value``,
+    ``extensions.'windows-process-ext'.aslr_enabled``.  Text that is no such path (a column
+    name read from data, with a space, say) is split at its dots."""
     parts, pos = [], 0
     while pos < len(text):
         m = _PATH_STEP.match(text, pos)
+        if m is None or m.end() == pos or not _STEP_END.match(text, m.end()):
+            return tuple(text.split("."))
         parts.append(next(g for g in m.groups() if g is not None))
         pos = m.end()
     return tuple(parts)
@@ -127,8 +133,8 @@ def _parts(text: str) -> tuple[str, ...]:
 def _path(tok: Token) -> ir.AttrPath:
     m = _PATH_PREFIX.match(tok.value)
     if m:
-        return ir.AttrPath(_parts(tok.value[m.end():]), m[1])
-    return ir.AttrPath(_parts(tok.value))
+        return ir.AttrPath(path_parts(tok.value[m.end():]), m[1])
+    return ir.AttrPath(path_parts(tok.value))
 
 
 _TIMESTAMP = re.compile(
@@ -439,7 +445,7 @@ class _Lower(Transformer):
                 raise HuntSemanticError(str(err), line=tok.line, filename=self.filename) from None
         m = _VAR_DOT.match(tok.value)  # WORD
         if m:
-            return ir.VarAttr(m[1], ir.AttrPath(_parts(tok.value[m.end():])))
+            return ir.VarAttr(m[1], ir.AttrPath(path_parts(tok.value[m.end():])))
         return tok.value
 
     # -- JSON (NEW)

@@ -33,18 +33,15 @@ from datetime import datetime
 from .. import ir
 from ..errors import HuntSemanticError, StoreError
 from ..relations import RELATION_WORDS, Hop, hops as find_hops, relations_for
-from .arango_layout import collection_names, relationship_type
+from ..lang.parser import path_parts
+from .arango_layout import OBJECT_REFS, collection_names, relationship_type
+from .base import TRANSFORM_COLUMNS, auto_aggregate
 from .sql import _flat, _Group, _top_split, _tree, numeric, sql_tokens
 
-OBJECT_REFS = "object_refs"  # observation --object_refs--> object
 OBS_TYPE = "observed-data"
 # the columns a records row (TIMESTAMPED/RECORDS/ADDOBSID) takes from its observation ``o``
 OBS_COLUMNS = {"first_observed": "first_observed", "last_observed": "last_observed",
                "number_observed": "number_observed", "observation_id": "id"}
-TRANSFORM_COLUMNS = {"TIMESTAMPED": ["first_observed"],
-                     "RECORDS": ["number_observed", "first_observed", "last_observed",
-                                 "observation_id"],
-                     "ADDOBSID": ["observation_id"]}
 NUMERIC_RE = r"^-?[0-9]+(\.[0-9]+)?$"  # the matcher's numeric strings (stixgraph.stix.match)
 MASK_RE = r"^([0-9]|[12][0-9]|3[0-2])$"
 UNIT_MS = {"days": 86400000, "hours": 3600000, "minutes": 60000, "seconds": 1000}
@@ -475,7 +472,7 @@ def select_filter_var(p: Params, var: str, etype: str, where, scope=None, record
     """A variable's rows that satisfy ``where``, in order (GET from a variable, assign)."""
     return (f"{var_rows(p, var, records)}"
             f"{where_filters(p, where, etype, scope=scope, records=records)}"
-            f"{sort_clause(p, sort, records)} RETURN {{v: r.v, obs: r.obs}}")
+            f"{sort_clause(p, sort, records)} RETURN {{v: r.v, obs: r.obs, data: r.data}}")
 
 
 def select_records(p: Params, var: str, etype: str, where=None, sort=None) -> str:
@@ -511,18 +508,22 @@ def select_merge(p: Params, names) -> str:
 # ---------------------------------------------------------------------------
 # rows of values: display, GROUP, var.attr values, time range
 
-def column_expr(p: Params, col: str, parts, records: bool) -> str:
-    """A display column: an observation attribute of a records row, or a path of ``v``."""
+def column_expr(p: Params, col: str, parts, records: bool, data=frozenset()) -> str:
+    """A display column: an observation attribute of a records row, a column a JOIN stored
+    with the row (``data``), or a path of ``v``."""
     if records and col in OBS_COLUMNS:
         return f"o.{OBS_COLUMNS[col]}"
+    if col in data:
+        return f"r.data[{p(col)}]"
     return value_expr(p, "v", parts)
 
 
 def select_display(p: Params, var: str, etype: str, columns, where, sort, records: bool,
-                   per_observation: bool = False) -> str:
+                   per_observation: bool = False, data=frozenset()) -> str:
     """DISP: one array per row (``columns``: (name, path parts)).  With ``per_observation``
     (a transform of an entities variable) one row per (entity, observation).  Repeated rows,
-    OFFSET and LIMIT are left to the caller, as on SQLite."""
+    OFFSET and LIMIT are left to the caller, as on SQLite.  ``data``: the columns a JOIN
+    stored with the rows."""
     if per_observation:
         tail = "o.first_observed, r.rid, o._id" if sort is None else "r.rid, o._id"
         head = f"{record_rows(p, var)}{where_filters(p, where, etype, records=True)}"
@@ -530,7 +531,8 @@ def select_display(p: Params, var: str, etype: str, columns, where, sort, record
     else:
         head = f"{var_rows(p, var, records)}{where_filters(p, where, etype, records=records)}"
         order = sort_clause(p, sort, records)
-    cols = ", ".join(column_expr(p, n, parts, records or per_observation) for n, parts in columns)
+    cols = ", ".join(column_expr(p, n, parts, records or per_observation, data)
+                    for n, parts in columns)
     return f"{head}{order} RETURN [{cols}]"
 
 
@@ -566,6 +568,79 @@ def select_group(p: Params, var: str, keys, aggs, records: bool) -> str:
     out += [AGGREGATES[f][2].format(f"a{i}") for i, (_, f, _) in enumerate(aggs)]
     return (f"{var_rows(p, var, records)} {' '.join(lets)} {collect} "
             f"SORT {', '.join(f'k{i}' for i in range(len(keys)))} RETURN [{', '.join(out)}]")
+
+
+def group_columns(p: Params, stmt: ir.Group, records: bool):
+    """GROUP's keys [(column, AQL)] and WITH aggregates [(column, FUNC, AQL)]."""
+    keys = []
+    for k in stmt.by:
+        a = k.attr if isinstance(k, ir.Bin) else k
+        x = column_expr(p, a.name, a.parts, records)
+        keys.append((k.column, bin_expr(p, x, k.size, k.unit)) if isinstance(k, ir.Bin)
+                    else (k.name, x))
+    aggs = [(a.column, a.func, column_expr(p, a.attr.name, a.attr.parts, records))
+            for a in stmt.aggregates]
+    return keys, aggs
+
+
+def auto_aggregates(p: Params, etype: str, column_types, records: bool):
+    """GROUP without WITH: one aggregate per attribute (``column_types``: the rows of
+    :func:`select_column_types`), id and type left out, as on SQLite."""
+    numeric: dict[str, bool] = {}
+    for col, t in column_types:
+        if col not in ("id", "type") and not col.startswith("_"):
+            numeric[col] = numeric.get(col, True) and t == "number"
+    aggs = []
+    for col, num in numeric.items():
+        func, name = auto_aggregate(etype, col, num)
+        aggs.append((name, func, column_expr(p, col, (col,), records)))
+    return aggs
+
+
+def select_column_types(p: Params, var: str) -> str:
+    """(attribute name, AQL TYPENAME) pairs over a variable's entities, first seen first."""
+    return (f"{var_rows(p, var)} LET ks = ATTRIBUTES(v, true, false) FOR k IN ks "
+            f"COLLECT key = k, t = TYPENAME(v[k]) "
+            f"AGGREGATE first = MIN(r.rid * 1048576 + POSITION(ks, k, true)) "
+            f"SORT first RETURN [key, t]")
+
+
+def select_table_rows(p: Params, var: str) -> str:
+    """A GROUP table's rows (objects), in order."""
+    return f"FOR r IN {p.coll('var_rows')} FILTER r.var == {p(var)} SORT r.rid RETURN r.data"
+
+
+def select_data_columns(p: Params, var: str) -> str:
+    """The columns a JOIN stored with a variable's rows."""
+    return (f"FOR r IN {p.coll('var_rows')} FILTER r.var == {p(var)} AND r.data != null "
+            f"FOR k IN ATTRIBUTES(r.data) RETURN DISTINCT k")
+
+
+def select_join(p: Params, stmt: ir.Join, extra: list[str]) -> str:
+    """JOIN: each left row whose attribute equals (same type and value, not null) a right
+    row's, once per matching right row, in (left, right) order; the right row's ``extra``
+    columns are stored in the row's ``data``.  The right side is read once into an object
+    keyed by the JSON of each value, so the join is linear, not left x right."""
+    la = stmt.left_attr or ir.AttrPath(("id",))
+    ra = stmt.right_attr or ir.AttrPath(("id",))
+    right = (f"FOR w IN {p.coll('var_rows')} FILTER w.var == {p(stmt.right)} "
+             f"LET f = DOCUMENT(w.v) LET rx = {value_expr(p, 'f', ra.parts)} FILTER rx != null "
+             f"COLLECT rk = JSON_STRINGIFY(rx) INTO g = {{rid: w.rid, d: {{"
+             + ", ".join(f"[{p(c)}]: {value_expr(p, 'f', path_parts(c))}" for c in extra)
+             + "}} RETURN {[rk]: g}")
+    return (f"LET rights = MERGE(APPEND([{{}}], ({right}))) "
+            f"FOR r IN {p.coll('var_rows')} FILTER r.var == {p(stmt.left)} "
+            f"LET v = DOCUMENT(r.v) LET lx = {value_expr(p, 'v', la.parts)} FILTER lx != null "
+            f"FOR m IN (rights[JSON_STRINGIFY(lx)] || []) SORT r.rid, m.rid "
+            f"RETURN {{v: r.v, obs: null, data: m.d}}")
+
+
+def select_observations_of(p: Params, var: str) -> str:
+    """Every observation holding an entity of ``var``, with its objects: [observation,
+    [object, ...]] rows, by observation key."""
+    return (f"FOR o IN (FOR e IN (FOR r IN {p.coll('var_rows')} FILTER r.var == {p(var)} "
+            f"RETURN DISTINCT r.v) {holding_obs(p, 'e', 'h')} RETURN DISTINCT h) SORT o._key "
+            f"RETURN [o, ({out_edges(p, 'o', 'x', 'g', (OBJECT_REFS,))} RETURN x)]")
 
 
 def select_values(p: Params, var: str, parts) -> str:
@@ -695,34 +770,36 @@ def _explain_varexpr(expr: ir.VarExpr, types, title, coll, out):
 def _explain_group(stmt: ir.Group, types, title, coll):
     _, kind, _ = _var(types, stmt.var, table_ok=False)
     records, p, pre = kind == "records", Params(coll), []
-    keys = []
-    for k in stmt.by:
-        a = k.attr if isinstance(k, ir.Bin) else k
-        x = column_expr(p, a.name, a.parts, records)
-        keys.append((k.column, bin_expr(p, x, k.size, k.unit)) if isinstance(k, ir.Bin)
-                    else (k.name, x))
-    aggs = [(a.column, a.func, column_expr(p, a.attr.name, a.attr.parts, records))
-            for a in stmt.aggregates]
+    keys, aggs = group_columns(p, stmt, records)
     notes = [title]
     if not aggs:
         q = Params(coll)
-        pre.append(q.query(select_column_keys(q, stmt.var),
+        pre.append(q.query(select_column_types(q, stmt.var),
                            f"GROUP without WITH: the attribute names of {stmt.var}"))
         aggs = [("<aggregate>_<column>", "NUNIQUE", column_expr(p, "<column>", ("<column>",),
                                                                 records))]
         notes.append("one aggregate per attribute found above, chosen as on SQLite; shown with "
                      "one placeholder column")
     notes.append("columns: " + ", ".join([k for k, _ in keys] + [a for a, _, _ in aggs]))
+    notes.append(f"the rows are stored as {stmt.out}'s table rows (X_var_rows data)")
     return pre + [p.query(select_group(p, stmt.var, keys, aggs, records), "\n".join(notes))]
 
 
 def _explain_display(expr: ir.VarExpr, types, title, coll, notes=()):
     etype, kind, columns = _var(types, expr.var)
-    if kind == "table":
-        raise StoreError(f"{expr.var} is a GROUP/JOIN table: the ArangoDB layout has no table "
-                         f"rows yet")
-    where, pre = _resolve_refs(expr.where, types, coll)
     notes = [title, *notes]
+    if kind == "table":
+        if expr.where is not None:
+            raise HuntSemanticError("WHERE on a GROUP result is not supported; filter before GROUP")
+        p = Params(coll)
+        cols = [a.name for a in expr.attrs] if expr.attrs else columns
+        notes.append(f"{expr.var} is a table: columns "
+                     + (", ".join(cols) if cols else "decided when it was made")
+                     + (" (each must be one of its columns)" if expr.attrs else ""))
+        if expr.sort is not None or expr.limit is not None or expr.offset is not None:
+            notes.append("SORT BY, LIMIT and OFFSET are applied to the rows by the caller")
+        return [p.query(select_table_rows(p, expr.var), "\n".join(notes))]
+    where, pre = _resolve_refs(expr.where, types, coll)
     if expr.attrs:
         bad = [a for a in expr.attrs if a.etype and a.etype != etype]
         if bad:
@@ -739,7 +816,7 @@ def _explain_display(expr: ir.VarExpr, types, title, coll, notes=()):
     paths = {a.name: a.parts for a in expr.attrs or ()}
     prefix = TRANSFORM_COLUMNS.get(expr.transform or "", [])
     names = prefix + [n for n in names if n not in prefix]
-    cols = [(n, paths.get(n) or _parts(n)) for n in names]
+    cols = [(n, paths.get(n) or path_parts(n)) for n in names]
     p = Params(coll)
     text = select_display(p, expr.var, etype, cols, where, expr.sort,
                           expr.transform is not None or kind == "records",
@@ -747,11 +824,6 @@ def _explain_display(expr: ir.VarExpr, types, title, coll, notes=()):
     notes += ["columns: " + ", ".join(names),
               "repeated rows are dropped by the caller, then OFFSET and LIMIT"]
     return pre + [p.query(text, "\n".join(notes))]
-
-
-def _parts(name: str) -> tuple[str, ...]:
-    """A column name back to path parts (``x_list[1]`` → ``('x_list', '1')``)."""
-    return tuple(p for p in re.split(r"\.|\[|\]", name) if p)
 
 
 def _comment(text):
@@ -781,13 +853,12 @@ def explain(stmt: ir.Statement, input_types: dict, collection: str = "default") 
                                             [f"the rows written to {s.path}"]),
         ir.Info: lambda s: _explain_display(ir.VarExpr(var=s.var), input_types, title, c,
                                             ["INFO reads the variable's document in "
-                                             f"{c}_variables; its attributes come from:"]),
+                                             f"{collection_names(c)['variables']}; its attributes come from:"]),
         ir.New: lambda s: _comment(f"{title}\nno query: the items become vertices (and edges) "
                                    f"with deterministic ids; {s.out}'s rows are their _ids"),
         ir.Load: lambda s: _comment(f"{title}\nno query: {s.path} is read and stored as NEW "
                                     f"stores items; {s.out}'s rows are their _ids"),
-        ir.Join: lambda s: _unsupported("JOIN", "X_var_rows has no data column for the joined "
-                                                "attributes"),
+        ir.Join: lambda s: _explain_join(s, input_types, title, c),
         ir.Apply: lambda s: _explain_apply(s, input_types, title),
     }
     try:
@@ -808,11 +879,23 @@ def _explain_merge(stmt: ir.Merge, types, title, coll):
                                                 f"appearance")]
 
 
+def _explain_join(stmt: ir.Join, types, title, coll):
+    left, lkind, _ = _var(types, stmt.left)
+    rkinds = _var(types, stmt.right)[1]
+    pre = []
+    for v in (stmt.left, stmt.right):
+        q = Params(coll)
+        pre.append(q.query(select_column_keys(q, v), f"the attribute names of {v}"))
+    p = Params(coll)
+    notes = [title, f"the columns copied from {stmt.right} into data are decided at run time: "
+                    f"its attributes that {stmt.left} lacks (shown as one placeholder <column>)",
+             f"the result holds {left} entities of {stmt.left}"]
+    notes += [f"{v} is a GROUP table: it holds no entities, so the result is empty"
+              for v, k in ((stmt.left, lkind), (stmt.right, rkinds)) if k == "table"]
+    return pre + [p.query(select_join(p, stmt, ["<column>"]), "\n".join(notes))]
+
+
 def _explain_apply(stmt: ir.Apply, types, title):
     for v in stmt.vars:
         _var(types, v)
     return _comment(f"{title}\nnothing runs: APPLY is not available in this version")
-
-
-def _unsupported(what: str, why: str):
-    raise StoreError(f"{what} is not supported yet ({why})")

@@ -41,14 +41,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from ..stix.model import Observation
+from ..stix.model import SPEC_VERSION, Observation
 from ..stix.normalize import NON_SCO_REFS
 
 #: stix2arango's namespace for embedded-ref relationship ids (``config.namespace``)
 EDGE_NAMESPACE = uuid.UUID("72e906ce-ca1b-5d73-adcd-9ea9eb66a1b4")
 _NAMESPACE_BYTES = EDGE_NAMESPACE.bytes
 OBJECT_REFS = "object_refs"
-SPEC_VERSION = "2.1"
 #: the layout's files (a repository folder, found next to the ``stixgraph`` package)
 ARANGO_DIR = Path(__file__).resolve().parents[2] / "arango"
 
@@ -223,14 +222,13 @@ def _edge(v: str, key: str, rt: str, source: str, stype: str, target: str, ttype
 
 def observation_vertex(obs: Observation, now: str, hashed: bool = True) -> dict:
     """The observation as a STIX 2.1 ``observed-data`` vertex."""
-    props = _stix_props(obs.props or {})
-    created = props.get("created") or now
-    doc = {**props, "type": "observed-data", "spec_version": SPEC_VERSION, "id": obs.id,
-           "created": created, "modified": props.get("modified") or created,
-           "first_observed": obs.first_observed, "last_observed": obs.last_observed,
-           "number_observed": int(obs.number_observed or 1),
-           OBJECT_REFS: list(obs.objects), "_key": vertex_key(obs.id)}
-    return _meta(doc, now, hashed)
+    return _meta({**obs.to_stix(), "_key": vertex_key(obs.id)}, now, hashed)
+
+
+def observation_from_vertices(vertex: dict, objects: list[dict]) -> Observation:
+    """An observation back from its vertex and its objects' vertices (the TAXII and store
+    fields dropped)."""
+    return Observation.from_stix(vertex, objects)
 
 
 def sco_vertex(sid: str, obj: dict, now: str, hashed: bool = True) -> dict:
@@ -462,3 +460,29 @@ def graph_definition(x: str) -> dict:
     ``db.create_graph(**d)`` keyword arguments (``name``, ``edge_definitions``)."""
     collection_names(x)
     return _substitute(_layout_file("graph.json")["graph"], x)
+
+
+_BIND_DEFAULT = re.compile(r"@(\w+) = (\d+(?:\.\d+)?|\"[^\"]*\")")
+
+
+def saved_queries(x: str) -> list[dict]:
+    """``arango/queries/*.aql`` as the web UI's saved queries (``extra.queries`` of the ArangoDB
+    user: ``name``, ``value`` = the AQL, ``parameter`` = bind variables), for store
+    collection ``x``: ``@@vertex``/``@@edge`` bound to its collections, the other parameters
+    to the example value the file's header gives (a number or a quoted string), else ""."""
+    names = collection_names(x)
+    out = []
+    for path in sorted((ARANGO_DIR / "queries").glob("*.aql")):
+        text = path.read_text(encoding="utf-8")
+        header = "\n".join(line for line in text.splitlines() if line.startswith("//"))
+        defaults = {m[1]: json.loads(m[2]) for m in _BIND_DEFAULT.finditer(header)}
+        body = "\n".join(line for line in text.splitlines() if not line.startswith("//"))
+        params = {}
+        for name in dict.fromkeys(re.findall(r"@(@?\w+)", body)):
+            if name.startswith("@"):
+                params[name] = names[name[1:]]
+            else:
+                params[name] = defaults.get(name, "")
+        out.append({"name": f"stixgraph {x}: {path.stem.replace('_', ' ')}", "value": text,
+                    "parameter": params})
+    return out

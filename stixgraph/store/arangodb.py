@@ -36,8 +36,8 @@ observation vertex it writes (a ``_``-prefixed attribute: outside ``_record_md5_
 the STIX properties).  The cached ``<type>*`` counts use it (see :meth:`ArangoStore._count`).
 The query's URI and pattern are not stored.
 
-Not supported (a :class:`StoreError` says so): GROUP/JOIN tables (``X_var_rows`` has no data
-column yet), ``LAST``-less FIND time spans are as on SQLite.  Not run here: no server in this
+GROUP tables and JOIN's copied columns live in the ``data`` attribute of ``X_var_rows``
+rows.  Not run here: no server in this
 workplace; the offline tests cover the URL, the credentials, the unreachable-host error and
 the batches.
 """
@@ -46,6 +46,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -57,10 +58,12 @@ from ..errors import HuntSemanticError, StoreError
 from ..stix.model import Observation
 from . import aql as A
 from .arango_layout import (VERTEX_UPSERT_AQL, Batch, Batcher, analyzer_definitions,
-                            collection_names, graph_definition, index_definitions, sco_vertex,
+                            collection_names, graph_definition, index_definitions,
+                            observation_from_vertices, saved_queries, sco_vertex,
                             _documents, record_time)
-from .base import Birth, GraphStore, VarInfo
-from .sqlite import TRANSFORM_COLUMNS, _parts, _shape
+from ..lang.parser import path_parts
+from .base import (TRANSFORM_COLUMNS, Birth, GraphStore, VarInfo, shape_rows,
+                   table_display)
 
 DEFAULT_PORT = 8529
 PASSWORD_ENV = "ARANGO_PASSWORD"
@@ -329,6 +332,26 @@ class ArangoStore(GraphStore):
             if db.has_collection(self.names[kind]):
                 db.delete_collection(self.names[kind])
 
+    def install_queries(self) -> list[str]:
+        """Save ``arango/queries/*.aql`` as the connecting user's saved queries in the web UI
+        (its "Saved Queries" list: ``extra.queries`` of the user), bound to this store
+        collection.  A saved query of the same name is replaced; the user's others are kept.
+        Returns the names installed."""
+        mine = saved_queries(self.collection)
+        user = self.target.user
+        try:
+            # users are server-wide: their API is the _system database's
+            extra = dict(self._sys.user(user).get("extra") or {})
+            now = int(time.time() * 1000)
+            keep = [q for q in extra.get("queries") or []
+                    if q.get("name") not in {m["name"] for m in mine}]
+            extra["queries"] = keep + [{**q, "created_at": now, "modified_at": now} for q in mine]
+            self._sys.update_user(user, extra=extra)
+        except Exception as e:  # noqa: BLE001
+            raise StoreError(f"cannot save queries for user {user!r} in {self._where}: "
+                             f"{_one_line(e)}") from None
+        return [q["name"] for q in mine]
+
     def close(self) -> None:
         if self._txn is not None:
             try:
@@ -447,15 +470,16 @@ class ArangoStore(GraphStore):
 
     def _new_var(self, out: str, etype: str, kind: str, p: A.Params, text: str, birth: Birth,
                  columns: list[str] | None = None) -> VarInfo:
-        """Run ``text`` (``{v, obs}`` rows) and store its rows as variable ``out``, replacing
-        it: the rows are computed first (under a temporary name), then swapped in."""
+        """Run ``text`` (``{v, obs, data}`` rows; ``data``: a GROUP table's row, or the columns
+        a JOIN copied, else absent) and store its rows as variable ``out``, replacing it: the
+        rows are computed first (under a temporary name), then swapped in."""
         rows = self._run(p, text)
         vr, vs = self.names["var_rows"], self.names["variables"]
         tmp = "~" + out
         self._aql("FOR r IN @@c FILTER r.var == @n REMOVE r IN @@c", {"@c": vr, "n": tmp})
         if rows:
             self._aql("FOR i IN 0..LENGTH(@rows) - 1 LET r = @rows[i] "
-                      "INSERT {var: @n, v: r.v, obs: r.obs, rid: i + 1} INTO @@c",
+                      "INSERT {var: @n, v: r.v, obs: r.obs, data: r.data, rid: i + 1} INTO @@c",
                       {"@c": vr, "n": tmp, "rows": rows})
         self._aql("FOR r IN @@c FILTER r.var == @n REMOVE r IN @@c", {"@c": vr, "n": out})
         self._aql("FOR r IN @@c FILTER r.var == @t UPDATE r WITH {var: @n} IN @@c",
@@ -488,6 +512,11 @@ class ArangoStore(GraphStore):
         count scans the observations (no index on that list)."""
         p = self._params()
         var = p(info.name)
+        if info.kind == "table":
+            info.entities = 0
+            info.records = self._run(p, f"RETURN LENGTH(FOR r IN {p.coll('var_rows')} "
+                                        f"FILTER r.var == {var} RETURN 1)")[0]
+            return
         ents = f"(FOR r IN {p.coll('var_rows')} FILTER r.var == {var} RETURN DISTINCT r.v)"
         pairs = f"FOR e IN ents {A.holding_obs(p, 'e', 'o')}"
         if info.kind == "records":
@@ -552,12 +581,32 @@ class ArangoStore(GraphStore):
         return self._new_var(out, infos[0].type, "entities", p, A.select_merge(p, names), birth)
 
     def group(self, out, stmt, birth):
-        raise StoreError("GROUP is not supported on ArangoDB yet (X_var_rows has no data column "
-                         "for table rows)")
+        info = self._require(stmt.var)
+        records = info.kind == "records"
+        p = self._params()
+        keys, aggs = A.group_columns(p, stmt, records)
+        if not aggs:
+            q = self._params()
+            aggs = A.auto_aggregates(p, info.type, self._run(q, A.select_column_types(q, stmt.var)),
+                                     records)
+        columns = [k for k, _ in keys] + [a for a, _, _ in aggs]
+        rows = self._run(p, A.select_group(p, stmt.var, keys, aggs, records))
+        q = self._params()
+        text = f"FOR d IN {q.named('rows', [dict(zip(columns, r)) for r in rows])} " \
+               f"RETURN {{v: null, obs: null, data: d}}"
+        return self._new_var(out, info.type, "table", q, text, birth, columns=columns)
 
     def join(self, out, stmt, birth):
-        raise StoreError("JOIN is not supported on ArangoDB yet (X_var_rows has no data column "
-                         "for the joined attributes)")
+        left, _ = self._require(stmt.left), self._require(stmt.right)
+        lcols = self._all_columns(stmt.left, depth=0)
+        extra = [c for c in self._all_columns(stmt.right, depth=0) if c not in lcols]
+        p = self._params()
+        return self._new_var(out, left.type, "entities", p, A.select_join(p, stmt, extra), birth,
+                             columns=lcols + extra if extra else None)
+
+    def _data_columns(self, var: str) -> frozenset:
+        p = self._params()
+        return frozenset(self._run(p, A.select_data_columns(p, var)))
 
     # -- reading -----------------------------------------------------------------
     def _all_columns(self, var: str, depth: int = 2) -> list[str]:
@@ -579,7 +628,8 @@ class ArangoStore(GraphStore):
     def display(self, expr: ir.VarExpr, line: int, max_rows: int | None = None) -> Table:
         info = self._require(expr.var)
         if info.kind == "table":
-            raise StoreError(f"{expr.var} is a GROUP/JOIN table: not supported on ArangoDB yet")
+            p = self._params()
+            return table_display(expr, info, self._run(p, A.select_table_rows(p, expr.var)), line)
         if expr.attrs:
             for a in expr.attrs:
                 if a.etype and a.etype != info.type:
@@ -590,18 +640,26 @@ class ArangoStore(GraphStore):
         paths = {a.name: a.parts for a in expr.attrs or ()}
         prefix = TRANSFORM_COLUMNS.get(expr.transform or "", [])
         names = prefix + [n for n in names if n not in prefix]
-        cols = [(n, paths.get(n) or _parts(n)) for n in names]
+        cols = [(n, paths.get(n) or path_parts(n)) for n in names]
         p = self._params()
         text = A.select_display(p, expr.var, info.type, cols, expr.where, expr.sort,
                                 expr.transform is not None or info.kind == "records",
-                                per_observation=bool(expr.transform) and info.kind != "records")
+                                per_observation=bool(expr.transform) and info.kind != "records",
+                                data=self._data_columns(expr.var) if info.command == "JOIN"
+                                else frozenset())
         rows = self._run(p, text)
         return Table(statement=line, columns=names,
-                     rows=_shape(rows, expr.limit, expr.offset, max_rows))
+                     rows=shape_rows(rows, expr.limit, expr.offset, max_rows))
 
     def records(self, var: str) -> list[dict]:
         t = self.display(ir.VarExpr(var=var), 0)
         return [dict(zip(t.columns, r)) for r in t.rows]
+
+    def observations_of(self, var: str) -> list[Observation]:
+        self._require(var)
+        p = self._params()
+        return [observation_from_vertices(o, objs)
+                for o, objs in self._run(p, A.select_observations_of(p, var))]
 
     def explain(self, stmt, input_types):
         return A.explain(stmt, input_types, self.collection)

@@ -14,8 +14,16 @@ from typing import Iterable
 
 from .. import ir
 from ..display import Table
+from ..errors import HuntSemanticError
 from ..relations import Hop
 from ..stix.model import Observation
+
+
+# The observation columns TIMESTAMPED/RECORDS/ADDOBSID put first.
+TRANSFORM_COLUMNS = {"TIMESTAMPED": ["first_observed"],
+                     "RECORDS": ["number_observed", "first_observed", "last_observed",
+                                 "observation_id"],
+                     "ADDOBSID": ["observation_id"]}
 
 
 @dataclass
@@ -145,3 +153,68 @@ class GraphStore(ABC):
     @abstractmethod
     def var_subgraph(self, var: str, depth: int = 1
                      ) -> tuple[list[dict], list[tuple[str, str, str]]]: ...
+
+
+# -- semantics both backends share (Kestrel's), applied to rows a backend has read ----------
+
+def shape_rows(rows, limit, offset, max_rows):
+    """DISP's rows: drop all-NULL rows and duplicates (Kestrel), then OFFSET and LIMIT (after
+    dedup, so LIMIT n shows n rows when there are n distinct ones)."""
+    seen = set()
+    out = []
+    skip = offset or 0
+    cap = limit if limit is not None else max_rows
+    for row in rows:
+        row = list(row)
+        if all(v is None for v in row):
+            continue
+        key = tuple(row)
+        if key in seen:
+            continue
+        seen.add(key)
+        if skip:
+            skip -= 1
+            continue
+        out.append(row)
+        if cap is not None and len(out) >= cap:
+            break
+    return out
+
+
+def auto_aggregate(etype: str, col: str, numeric: bool) -> tuple[str, str]:
+    """Kestrel's GROUP without WITH: which aggregate a column gets, and its name:
+    number_observed SUM; first_observed/start MIN; last_observed/end MAX; ports of
+    network-traffic and pids of processes NUNIQUE; other numbers (``numeric``: every value
+    seen is a number) AVG; the rest NUNIQUE."""
+    if col == "number_observed":
+        return "SUM", f"sum_{col}"
+    if col in ("first_observed", "start"):
+        return "MIN", f"min_{col}"
+    if col in ("last_observed", "end"):
+        return "MAX", f"max_{col}"
+    if (etype == "network-traffic" and col.endswith("_port")) or (etype == "process" and col.endswith("pid")):
+        return "NUNIQUE", f"unique_{col}"
+    if numeric:
+        return "AVG", f"mean_{col}"
+    return "NUNIQUE", f"unique_{col}"
+
+
+def table_display(expr: ir.VarExpr, info: VarInfo, rows: list[dict], line: int) -> Table:
+    """DISP of a GROUP table whose rows (dicts, in order) a backend has read."""
+    cols = list(info.columns or [])
+    if expr.attrs:
+        want = [a.name for a in expr.attrs]
+        missing = [w for w in want if w not in cols]
+        if missing:
+            raise HuntSemanticError(f"{expr.var} has no column {missing[0]!r}; it has: "
+                                    + ", ".join(cols))
+    else:
+        want = cols
+    if expr.where is not None:
+        raise HuntSemanticError("WHERE on a GROUP result is not supported; filter before GROUP")
+    if expr.sort is not None:
+        key = expr.sort.attr.name
+        rows = sorted(rows, key=lambda r: (r.get(key) is None, r.get(key)),
+                      reverse=expr.sort.descending)
+    out = ([r.get(c) for c in want] for r in rows)
+    return Table(statement=line, columns=want, rows=shape_rows(out, expr.limit, expr.offset, None))

@@ -45,14 +45,11 @@ from ..display import Table
 from ..errors import HuntSemanticError, StoreError
 from ..stix.model import Observation
 from . import sql as S
-from .base import Birth, GraphStore, VarInfo
+from ..lang.parser import path_parts
+from .base import (TRANSFORM_COLUMNS, Birth, GraphStore, VarInfo, auto_aggregate, shape_rows,
+                   table_display)
 
 SCHEMA_VERSION = "3"  # 3: + obs_q, ent_q, qsets, query_counts, qset_counts; - entities_type
-
-# The observation columns TIMESTAMPED/RECORDS/ADDOBSID put first.
-TRANSFORM_COLUMNS = {"TIMESTAMPED": ["first_observed"],
-                     "RECORDS": ["number_observed", "first_observed", "last_observed", "observation_id"],
-                     "ADDOBSID": ["observation_id"]}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -1184,7 +1181,7 @@ class SQLiteStore(GraphStore):
             names = self._all_columns(expr.var, info)
         names, sql, params = self._compile_display(expr, info, names)
         rows = self._run(sql, params)
-        return Table(statement=line, columns=names, rows=_shape(rows, expr.limit, expr.offset, max_rows))
+        return Table(statement=line, columns=names, rows=shape_rows(rows, expr.limit, expr.offset, max_rows))
 
     def _compile_display(self, expr: ir.VarExpr, info: VarInfo, names: list[str]):
         paths = {a.name: a.parts for a in expr.attrs or ()}
@@ -1193,7 +1190,7 @@ class SQLiteStore(GraphStore):
         records = expr.transform is not None or info.kind == "records"
         prefix = TRANSFORM_COLUMNS.get(expr.transform or "", [])
         names = prefix + [n for n in names if n not in prefix]
-        cols = [(n, paths.get(n) or _parts(n)) for n in names]
+        cols = [(n, paths.get(n) or path_parts(n)) for n in names]
         p = S.Params()
         if expr.transform and info.kind != "records":
             sql = self._compile_records_rows(p, expr, info, cols)
@@ -1219,25 +1216,10 @@ class SQLiteStore(GraphStore):
                 f"AND {S.where_cond(p, expr.where, info.type, records=True)} ORDER BY {order}")
 
     def _display_table(self, expr: ir.VarExpr, info: VarInfo, line: int) -> Table:
-        cols = list(info.columns or [])
-        if expr.attrs:
-            want = [a.name for a in expr.attrs]
-            missing = [w for w in want if w not in cols]
-            if missing:
-                raise HuntSemanticError(f"{expr.var} has no column {missing[0]!r}; it has: "
-                                        + ", ".join(cols))
-        else:
-            want = cols
         p = S.Params()
         sql = self._compile_table_rows(p, expr.var)
         rows = [orjson.loads(d) for (d,) in self.db.execute(sql, {**p.values, "cid": self.cid})]
-        if expr.where is not None:
-            raise HuntSemanticError("WHERE on a GROUP result is not supported; filter before GROUP")
-        if expr.sort is not None:
-            key = expr.sort.attr.name
-            rows.sort(key=lambda r: (r.get(key) is None, r.get(key)), reverse=expr.sort.descending)
-        out = ([r.get(c) for c in want] for r in rows)
-        return Table(statement=line, columns=want, rows=_shape(out, expr.limit, expr.offset, None))
+        return table_display(expr, info, rows, line)
 
     @staticmethod
     def _compile_table_rows(p: S.Params, var: str) -> str:
@@ -1306,7 +1288,7 @@ class SQLiteStore(GraphStore):
         for col, types in jtypes.items():
             if col in ("id", "type"):
                 continue
-            func, name = _auto_aggregate(info.type, col, types)
+            func, name = auto_aggregate(info.type, col, bool(types) and types <= {"integer", "real"})
             aggs.append((name, func, S.column_expr(p, col, (col,), records)))
         return aggs
 
@@ -1345,7 +1327,7 @@ class SQLiteStore(GraphStore):
         p = S.Params()
         rx = S.value_expr(p, "f", ra.parts)
         lx = S.value_expr(p, "e", la.parts)
-        obj = ", ".join(f"{p(c)}, {S.value_expr(p, 'f', _parts(c))}" for c in extra) or "'_', NULL"
+        obj = ", ".join(f"{p(c)}, {S.value_expr(p, 'f', path_parts(c))}" for c in extra) or "'_', NULL"
         sel = (f"SELECT v.eid AS eid, json_object({obj}) AS data FROM var_rows v "
                f"JOIN entities e ON e.eid = v.eid JOIN var_rows w ON w.vid = {S.var_id(p, stmt.right)} "
                f"JOIN entities f ON f.eid = w.eid WHERE v.vid = {S.var_id(p, stmt.left)} "
@@ -1799,16 +1781,6 @@ def _select_columns(select: str) -> list[str]:
     return names
 
 
-def _parts(name: str) -> tuple[str, ...]:
-    out = []
-    for seg in name.split("."):
-        if seg.endswith("[*]"):
-            out += [seg[:-3], "*"]
-        else:
-            out.append(seg.strip("'"))
-    return tuple(out)
-
-
 def _varinfo(row) -> VarInfo:
     (name, etype, kind, columns, entities, records, cached, command, line, statement, source,
      inputs) = row
@@ -1818,44 +1790,3 @@ def _varinfo(row) -> VarInfo:
                    cached=orjson.loads(cached) if cached else {}, command=command or "",
                    line=line or 0, statement=statement or "", source=source,
                    inputs=orjson.loads(inputs) if inputs else [])
-
-
-def _auto_aggregate(etype: str, col: str, json_types: set) -> tuple[str, str]:
-    """Kestrel's GROUP without WITH: which aggregate each column gets, and its name:
-    number_observed SUM; first_observed/start MIN; last_observed/end MAX; ports of
-    network-traffic and pids of processes NUNIQUE; other numbers AVG; the rest NUNIQUE."""
-    if col == "number_observed":
-        return "SUM", f"sum_{col}"
-    if col in ("first_observed", "start"):
-        return "MIN", f"min_{col}"
-    if col in ("last_observed", "end"):
-        return "MAX", f"max_{col}"
-    if (etype == "network-traffic" and col.endswith("_port")) or (etype == "process" and col.endswith("pid")):
-        return "NUNIQUE", f"unique_{col}"
-    if json_types and json_types <= {"integer", "real"}:
-        return "AVG", f"mean_{col}"
-    return "NUNIQUE", f"unique_{col}"
-
-
-def _shape(rows, limit, offset, max_rows):
-    """Drop all-NULL rows and duplicates (Kestrel), then OFFSET and LIMIT (after dedup, so
-    LIMIT n shows n rows when there are n distinct ones)."""
-    seen = set()
-    out = []
-    skip = offset or 0
-    cap = limit if limit is not None else max_rows
-    for row in rows:
-        row = list(row)
-        if all(v is None for v in row):
-            continue
-        key = tuple(row)
-        if key in seen:
-            continue
-        seen.add(key)
-        if skip:
-            skip -= 1
-            continue
-        out.append(row)
-        if cap is not None and len(out) >= cap:
-            break
-    return out

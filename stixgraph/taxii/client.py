@@ -44,6 +44,7 @@ import orjson
 import requests
 
 from ..errors import DataSourceError
+from ..stix.model import SPEC_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -527,22 +528,13 @@ def publish(objects: Iterable[dict], collection: str, *, creds: Credentials | No
 
 def observations_to_stix(observations) -> list[dict]:
     """STIX 2.1 objects for stixgraph :class:`~stixgraph.stix.model.Observation` objects: per
-    observation one observed-data (its id kept, ``object_refs`` = all its SCO ids, ``created``
-    and ``modified`` from the observation or else its ``first_observed``, so publishing it
-    again is the same version), then its SCOs (each id once)."""
+    observation one observed-data (:meth:`~stixgraph.stix.model.Observation.to_stix`), then
+    its SCOs (each id once)."""
     out: list[dict] = []
     scos: dict[str, dict] = {}
     for obs in observations:
-        props = {k: v for k, v in (obs.props or {}).items()
-                 if k not in ("type", "id", "objects", "object_refs", "spec_version")}
-        created = props.pop("created", None) or obs.first_observed
-        modified = props.pop("modified", None) or created
-        od = {"type": "observed-data", "spec_version": "2.1", "id": obs.id,
-              "created": created, "modified": modified,
-              "first_observed": obs.first_observed, "last_observed": obs.last_observed,
-              "number_observed": obs.number_observed, "object_refs": list(obs.objects), **props}
-        out.append(od)
+        out.append(obs.to_stix())
         for sid, o in obs.objects.items():
             if sid not in scos:
-                scos[sid] = {"spec_version": "2.1", **o, "id": sid}
+                scos[sid] = {"spec_version": SPEC_VERSION, **o, "id": sid}
     return out + list(scos.values())
