@@ -607,6 +607,57 @@ def _stix_objects_of_file(path: str) -> list[dict]:
     return observations_to_stix(normalize_bundle(data))
 
 
+@taxii_cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (beyond loopback only with --config).")
+@click.option("--port", default=9443, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--config", "config", type=click.Path(dir_okay=False, exists=True),
+              help="Users and per-collection permissions (TOML; see taxii/server.example.toml). "
+                   "Without it: loopback only, every collection read-only to anyone.")
+@click.option("--cert", type=click.Path(dir_okay=False, exists=True),
+              help="TLS certificate (PEM) to serve HTTPS.")
+@click.option("--key", type=click.Path(dir_okay=False, exists=True),
+              help="The certificate's private key (PEM).")
+@common
+@guarded
+def taxii_serve(ctx, host, port, config, cert, key):
+    """Serve the store's collections over TAXII 2.1 (discovery at /taxii2/, the OpenAPI
+    description at /openapi.json) until interrupted."""
+    from .store.sqlite import default_store_path
+    from .taxii.server import make_server
+
+    if bool(cert) != bool(key):
+        raise StixgraphError("--cert and --key go together")
+    store = _settings(ctx).get("store") or os.environ.get("STIXGRAPH_STORE") or \
+        str(default_store_path())
+    server = make_server(store, host, port, config, cert, key)
+    scheme = "https" if cert else "http"
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"TAXII 2.1 at {scheme}://{shown}:{server.server_port}/taxii2/ "
+               f"(API root /{server.taxii_app.access.api_root}/; "
+               + ("permissions from " + str(config) if config else "read-only, no users")
+               + "); Ctrl-C stops", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        server.taxii_app.backend.close()
+
+
+@taxii_cli.command("hash-password")
+@click.option("--token", is_flag=True, help="Hash a bearer token instead of a password.")
+@guarded
+def taxii_hash_password(ctx, token):
+    """Read a password (or token) without echo and print the hash the server config holds."""
+    from .taxii.access import hash_password, hash_token
+
+    secret = click.prompt("token" if token else "password", hide_input=True,
+                          confirmation_prompt=not token, err=True)
+    click.echo(hash_token(secret) if token else hash_password(secret))
+
+
 @taxii_cli.command("push")
 @click.argument("what", metavar="VARIABLE|FILE")
 @click.option("--collection", "collection", required=True, metavar="URL",

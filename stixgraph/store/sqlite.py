@@ -28,6 +28,7 @@ import gc
 import ipaddress
 import re
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -49,14 +50,15 @@ from ..lang.parser import path_parts
 from .base import (TRANSFORM_COLUMNS, Birth, GraphStore, VarInfo, auto_aggregate, shape_rows,
                    table_display)
 
-SCHEMA_VERSION = "3"  # 3: + obs_q, ent_q, qsets, query_counts, qset_counts; - entities_type
+SCHEMA_VERSION = "4"  # 3: + obs_q, ent_q, qsets, query_counts, qset_counts; - entities_type;
+# 4: + entities.added, observations.added, taxii_objects, taxii_status, taxii_hidden
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS collections(cid INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);
 CREATE TABLE IF NOT EXISTS entities(
     eid INTEGER PRIMARY KEY, cid INTEGER NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
-    props TEXT NOT NULL, UNIQUE(cid, id));
+    props TEXT NOT NULL, added INTEGER, UNIQUE(cid, id));
 CREATE TABLE IF NOT EXISTS entity_types(cid INTEGER NOT NULL, type TEXT NOT NULL,
     PRIMARY KEY(cid, type)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS edges(src INTEGER NOT NULL, rel TEXT NOT NULL, dst INTEGER NOT NULL,
@@ -65,7 +67,7 @@ CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst, rel, src);
 CREATE TABLE IF NOT EXISTS observations(
     oid INTEGER PRIMARY KEY, cid INTEGER NOT NULL, id TEXT NOT NULL,
     first_observed TEXT NOT NULL, last_observed TEXT NOT NULL, number_observed INTEGER NOT NULL,
-    props TEXT NOT NULL, UNIQUE(cid, id));
+    props TEXT NOT NULL, added INTEGER, UNIQUE(cid, id));
 CREATE INDEX IF NOT EXISTS observations_time ON observations(cid, first_observed, last_observed);
 CREATE TABLE IF NOT EXISTS contains(oid INTEGER NOT NULL, eid INTEGER NOT NULL,
     etype TEXT NOT NULL, PRIMARY KEY(oid, eid)) WITHOUT ROWID;
@@ -92,6 +94,19 @@ CREATE TABLE IF NOT EXISTS query_counts(qid INTEGER NOT NULL, etype TEXT NOT NUL
     n INTEGER NOT NULL, PRIMARY KEY(qid, etype)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS qset_counts(qids TEXT NOT NULL, etype TEXT NOT NULL,
     n INTEGER NOT NULL, PRIMARY KEY(qids, etype)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS taxii_objects(seq INTEGER PRIMARY KEY, cid INTEGER NOT NULL,
+    id TEXT NOT NULL, type TEXT NOT NULL, spec_version TEXT NOT NULL, version TEXT NOT NULL,
+    vus INTEGER NOT NULL, added INTEGER NOT NULL, json TEXT NOT NULL, UNIQUE(cid, id, vus));
+CREATE INDEX IF NOT EXISTS taxii_objects_added ON taxii_objects(cid, added);
+CREATE TABLE IF NOT EXISTS taxii_status(id TEXT PRIMARY KEY, cid INTEGER NOT NULL,
+    created INTEGER NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS taxii_hidden(cid INTEGER NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY(cid, id)) WITHOUT ROWID;
+"""
+# created by _migrate (an older store's tables get the column first)
+ADDED_INDEXES = """
+CREATE INDEX IF NOT EXISTS entities_added ON entities(cid, added);
+CREATE INDEX IF NOT EXISTS observations_added ON observations(cid, added);
 """
 
 
@@ -409,9 +424,22 @@ class SQLiteStore(GraphStore):
             "SELECT NOT EXISTS (SELECT 1 FROM entities WHERE cid = ?) AND NOT EXISTS "
             "(SELECT 1 FROM observations WHERE cid = ?)", (self.cid, self.cid)).fetchone()[0] == 1
         self._tick = self.db.execute("SELECT COALESCE(MAX(updated), 0) FROM variables").fetchone()[0]
+        self._last_added: int | None = None
         self._migrate()
 
     # -- plumbing ------------------------------------------------------------
+    def stamp(self, n: int = 1) -> int:
+        """The first of ``n`` consecutive "added" times (microseconds since the epoch) for new
+        rows: after every time stamped before in this store, and not before now, so that
+        rows sort by when they were added (TAXII's date_added) and no two share a time."""
+        last = self._last_added
+        if last is None:
+            last = max(self.db.execute(f"SELECT COALESCE(MAX(added), 0) FROM {t}").fetchone()[0]
+                       for t in ("entities", "observations", "taxii_objects"))
+        first = max(time.time_ns() // 1000, last + 1)
+        self._last_added = first + n - 1
+        return first
+
     def close(self) -> None:
         self.db.close()
 
@@ -452,6 +480,16 @@ class SQLiteStore(GraphStore):
             return
         db = self.db
         with self.atomic():
+            # 4: when each row was added (microseconds since the epoch; TAXII's date_added),
+            # older rows in their insertion order ending now
+            base = time.time_ns() // 1000 - 2_000_000_000
+            for table, key in (("entities", "eid"), ("observations", "oid")):
+                if "added" not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN added INTEGER")
+                db.execute(f"UPDATE {table} SET added = ? + {key} * 2 + ? WHERE added IS NULL",
+                           (base, table == "observations"))
+            for statement in filter(str.strip, ADDED_INDEXES.split(";")):
+                db.execute(statement)
             # entities(cid, type) served no query and cost a fifth of an entity insert
             db.execute("DROP INDEX IF EXISTS entities_type")
             db.execute("DELETE FROM qset_counts")
@@ -724,8 +762,10 @@ class SQLiteStore(GraphStore):
                 is_new.append(False)
             obs_oid.append(oid)
         if new_obs:
+            t0 = self.stamp(len(new_obs))
             db.executemany("INSERT INTO observations(oid, cid, id, first_observed, last_observed,"
-                           " number_observed, props) VALUES (?, ?, ?, ?, ?, ?, ?)", new_obs)
+                           " number_observed, props, added) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(*r, t0 + i) for i, r in enumerate(new_obs)])
         # entities: new ones stored now, changes within the batch overwrite them, the batch's
         # merge into objects stored before waits for the batch's end
         eids = self._eids
@@ -764,8 +804,10 @@ class SQLiteStore(GraphStore):
                             upd.append((m, eid))
             keid.append(eid)
         if new_ents:
-            db.executemany("INSERT INTO entities(eid, cid, id, type, props) VALUES (?, ?, ?, ?, ?)",
-                           new_ents)
+            t0 = self.stamp(len(new_ents))
+            db.executemany("INSERT INTO entities(eid, cid, id, type, props, added) "
+                           "VALUES (?, ?, ?, ?, ?, ?)",
+                           [(*r, t0 + i) for i, r in enumerate(new_ents)])
             db.executemany("INSERT OR IGNORE INTO entity_types VALUES (?, ?)",
                            [(cid, t) for t in etypes])
         if upd:

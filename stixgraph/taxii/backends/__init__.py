@@ -1,0 +1,1 @@
+"""TAXII server storage backends (one per graph-store backend): :mod:`.base` defines them."""

@@ -1,0 +1,144 @@
+"""The storage a TAXII server serves, behind one base class (medallion's design): the HTTP layer
+(:mod:`stixgraph.taxii.server`) parses and checks requests, then calls a :class:`TaxiiBackend`.
+
+A backend serves the collections of one stixgraph store.  Each store collection is a TAXII
+collection: its observations (as STIX 2.1 ``observed-data``), its SCOs, and the other STIX
+objects posted to it over TAXII (indicators, reports, markings...; every version kept).
+``date_added`` is when the store added the object (microseconds, unique and increasing:
+:meth:`stixgraph.store.sqlite.SQLiteStore.stamp`), so pages are read by ``(date_added, key)``
+and stay correct while others write: a new object always sorts after every page already read.
+Versions: an object's ``modified`` (else ``created``); an SCO has none, so its version is its
+``date_added`` (as medallion).  An SCO merged with new properties by a later ingest keeps its
+``date_added`` (STIX SCOs are not versioned).
+"""
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
+#: collection ids: uuid5 of the store collection's name in this namespace (stable per name)
+COLLECTION_NAMESPACE = uuid.UUID("5a3b3e0c-7c2f-4a8e-9a51-2f6c1d7e9b10")
+
+
+def collection_id(name: str) -> str:
+    return str(uuid.uuid5(COLLECTION_NAMESPACE, name))
+
+
+def format_us(us: int) -> str:
+    """Microseconds since the epoch as a TAXII timestamp (``2024-12-12T16:43:24.123456Z``)."""
+    return datetime.fromtimestamp(us / 1e6, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_us(text: str) -> int:
+    """A STIX/TAXII timestamp (a date and time with ``Z`` or an offset) as microseconds since
+    the epoch; ValueError when it is none."""
+    if "T" not in text:
+        raise ValueError(f"not a timestamp: {text!r}")
+    dt = datetime.fromisoformat(text.strip())
+    if dt.tzinfo is None:
+        raise ValueError(f"timestamp without a time zone: {text!r}")
+    delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@dataclass
+class Collection:
+    name: str  # the store collection
+    title: str
+    description: str = ""
+
+    @property
+    def id(self) -> str:
+        return collection_id(self.name)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """The TAXII filters of a request, parsed (timestamps as microseconds)."""
+
+    added_after: int | None = None
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ("last",)  # 'first' | 'last' | 'all' | timestamps
+    spec_versions: tuple[str, ...] = ()
+
+    def key(self) -> str:
+        """What a ``next`` token is bound to: the same filters must come with it."""
+        return repr((self.added_after, self.ids, self.types, self.versions, self.spec_versions))
+
+
+@dataclass
+class Record:
+    """One object version in a collection."""
+
+    id: str
+    type: str
+    added: int  # microseconds
+    version: str
+    spec_version: str
+    cursor: tuple  # where it sorts (for ``next``)
+    object: dict | None = None  # the STIX object, when asked for
+
+    def manifest(self) -> dict:
+        return {"id": self.id, "date_added": format_us(self.added), "version": self.version,
+                "media_type": STIX_MEDIA_TYPE}
+
+
+@dataclass
+class Page:
+    records: list[Record]
+    more: bool
+
+
+@dataclass
+class Status:
+    id: str
+    request_timestamp: str
+    successes: list[dict] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
+    pendings: list[dict] = field(default_factory=list)
+
+    def resource(self) -> dict:
+        n = len(self.successes) + len(self.failures) + len(self.pendings)
+        return {"id": self.id, "status": "pending" if self.pendings else "complete",
+                "request_timestamp": self.request_timestamp, "total_count": n,
+                "success_count": len(self.successes), "successes": self.successes,
+                "failure_count": len(self.failures), "failures": self.failures,
+                "pending_count": len(self.pendings), "pendings": self.pendings}
+
+
+class TaxiiBackend(ABC):
+    """A store's collections as TAXII sees them.  Every method is called with collection
+    names the server has already checked the caller may read (or write)."""
+
+    @abstractmethod
+    def collections(self) -> list[Collection]: ...
+
+    @abstractmethod
+    def page(self, collection: str, flt: Filter, limit: int, after: tuple | None,
+             objects: bool = True) -> Page:
+        """Up to ``limit`` records matching ``flt``, sorted by (date_added, key), after cursor
+        ``after``; with their STIX objects when ``objects``."""
+
+    @abstractmethod
+    def add(self, collection: str, objects: list[dict], status: Status) -> None:
+        """Store a checked envelope's objects all at once (nothing when it fails); fill
+        ``status`` per object.  Adding a version that is already there succeeds and changes
+        nothing."""
+
+    @abstractmethod
+    def delete(self, collection: str, flt: Filter) -> int:
+        """Remove the versions ``flt`` selects (one object id); returns how many."""
+
+    @abstractmethod
+    def save_status(self, collection: str, status: Status) -> None: ...
+
+    @abstractmethod
+    def status(self, status_id: str) -> tuple[str, Status] | None:
+        """(collection name, status) of a status id."""
+
+    def close(self) -> None:
+        pass
