@@ -383,3 +383,87 @@ def test_paging_while_others_write_loses_and_repeats_nothing(served):
         assert before <= set(seen)  # nothing lost
     final = _ids(url)
     assert len(final) == len(set(final)) == len(start) + writers * per_writer
+
+
+# ---------------------------------------------------------------- the command and old stores
+
+def test_taxii_serve_command_serves_until_stopped(tmp_path):
+    import subprocess
+    import sys
+
+    path = _store_with_data(tmp_path / "store.db")
+    exe = Path(sys.executable).with_name("stixgraph")
+    p = subprocess.Popen([str(exe), "taxii", "serve", "--store", path, "--port", "0"],
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline()
+        assert "TAXII 2.1 at http://127.0.0.1:" in line and "read-only, no users" in line
+        base = line.split(" at ", 1)[1].split("/taxii2/", 1)[0]
+        r = requests.get(base + "/taxii2/", headers=H, timeout=10)
+        assert r.status_code == 200 and r.json()["api_roots"] == [base + "/stixgraph/"]
+        assert len(_ids(base, None)) > 5
+    finally:
+        p.terminate()
+        p.wait(10)
+
+
+def test_a_store_of_schema_3_gains_added_times_in_insertion_order(tmp_path):
+    path = _store_with_data(tmp_path / "old.db")
+    db = SQLiteStore(path).db
+    before = [i for (i,) in db.execute("SELECT id FROM entities ORDER BY eid")]
+    for t in ("entities", "observations"):
+        db.execute(f"DROP INDEX {t}_added")
+        db.execute(f"ALTER TABLE {t} DROP COLUMN added")
+    db.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
+    db.close()
+    store = SQLiteStore(path)
+    try:
+        rows = store.db.execute("SELECT id, added FROM entities ORDER BY added").fetchall()
+        assert [i for i, _ in rows] == before and all(a for _, a in rows)
+        assert store.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "4"
+        newest = max(a for _, a in rows)
+        assert store.stamp() > newest  # new rows sort after the old ones
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("backend", ["arango"])
+def test_the_server_over_an_arango_store(backend, tmp_path, monkeypatch):
+    """The same round trip on an ArangoDB store (only where a server is reachable)."""
+    from conftest import _arango_server
+
+    found = _arango_server()
+    if isinstance(found, str):
+        pytest.skip(found)
+    host, user, password = found
+    db = f"stixgraph_test_{uuid.uuid4().hex[:12]}"
+    url = f"arango://{user}@{host.split('://', 1)[1]}/{db}"
+    if host.startswith("https"):
+        url += "?tls=1"
+    monkeypatch.setenv("ARANGO_PASSWORD", password)
+    from stixgraph.store.arangodb import ArangoStore
+
+    store = ArangoStore(url, password)
+    s = Session(store=store)
+    b = write(tmp_path / "b.json", bundle20([proc_obs(100, "cmd.exe", "whoami", dst="1.2.3.4")]))
+    s.run(f'p = GET process FROM "{b}" WHERE pid > 0')
+    cfg = _config(tmp_path)
+    server = make_server(url, "127.0.0.1", 0, cfg, quiet=True)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        ids = _ids(base, "bob")
+        assert any(i.startswith("observed-data--") for i in ids) and len(ids) > 4
+        assert _ids(base, "bob", limit=2) == ids
+        ind = _indicator()
+        assert _post(base, [ind]).status_code == 202
+        assert _ids(base, "bob")[-1] == ind["id"]
+        r = requests.delete(coll_url(base) + f"objects/{ind['id']}/", auth=("alice", PW["alice"]),
+                            headers=H)
+        assert r.status_code == 200 and ind["id"] not in _ids(base, "bob")
+    finally:
+        server.shutdown()
+        server.taxii_app.backend.close()
+        store._sys.delete_database(db, ignore_missing=True)
+        store.close()

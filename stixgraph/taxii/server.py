@@ -34,7 +34,7 @@ import orjson
 
 from ..stix.normalize import NON_SCO_TYPES
 from .access import Access, check_bind, load_access
-from .backends.base import (Collection, Filter, Page, Status, TaxiiBackend, collection_id,
+from .backends.base import (Collection, Filter, Page, Status, TaxiiBackend,
                             format_us, parse_us)
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
@@ -299,9 +299,10 @@ class TaxiiApp:
     def _cursor(self, token: str, flt: Filter, name: str) -> tuple:
         try:
             a, k, r, bound = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            if bound != self._bind(flt, name):
+            if bound != self._bind(flt, name) or not all(
+                    isinstance(x, (int, str)) and not isinstance(x, bool) for x in (a, k, r)):
                 raise ValueError
-            return int(a), int(k), int(r)
+            return a, k, r
         except (ValueError, TypeError, orjson.JSONDecodeError):
             raise HTTPError(400, "Bad request", "next: not a token this server gave for these "
                                                 "filters (repeat the same query with it)") from None

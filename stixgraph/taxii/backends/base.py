@@ -18,6 +18,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from ...stix.ids import sco_id
+from ...stix.normalize import NON_SCO_TYPES, normalize_bundle, normalize_objects
+
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 #: collection ids: uuid5 of the store collection's name in this namespace (stable per name)
 COLLECTION_NAMESPACE = uuid.UUID("5a3b3e0c-7c2f-4a8e-9a51-2f6c1d7e9b10")
@@ -42,6 +45,21 @@ def parse_us(text: str) -> int:
         raise ValueError(f"timestamp without a time zone: {text!r}")
     delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def stored_id(sco: dict) -> str:
+    """The id the graph stores a posted SCO under: its deterministic STIX 2.1 id (the store
+    merges SCOs by it), which is the posted id for producers that follow the spec."""
+    try:
+        return sco_id(sco, scope=sco["id"])
+    except ValueError:
+        return sco["id"]
+
+
+def object_version(obj: dict) -> str | None:
+    """An object's version as TAXII names it: ``modified``, else ``created`` (None: an SCO,
+    whose version is its date_added)."""
+    return obj.get("modified") or obj.get("created")
 
 
 @dataclass
@@ -123,11 +141,72 @@ class TaxiiBackend(ABC):
         """Up to ``limit`` records matching ``flt``, sorted by (date_added, key), after cursor
         ``after``; with their STIX objects when ``objects``."""
 
-    @abstractmethod
     def add(self, collection: str, objects: list[dict], status: Status) -> None:
         """Store a checked envelope's objects all at once (nothing when it fails); fill
         ``status`` per object.  Adding a version that is already there succeeds and changes
-        nothing."""
+        nothing.  observed-data and SCOs go into the hunt graph as a GET stores them
+        (normalised, merged by id; an observed-data may reference SCOs posted before), the
+        other objects beside it (:meth:`_store_other`)."""
+        graph = [o for o in objects if o["type"] not in NON_SCO_TYPES
+                 or o["type"] == "observed-data"]
+        other = [o for o in objects if o["type"] in NON_SCO_TYPES
+                 and o["type"] != "observed-data"]
+        stored = {o["id"]: stored_id(o) for o in graph if o["type"] != "observed-data"}
+        with self._writing(collection):
+            if graph:
+                have = {o["id"] for o in graph}
+                wanted = {r for o in graph if o["type"] == "observed-data"
+                          for r in o.get("object_refs") or () if isinstance(r, str)}
+                earlier = self._stored_objects(collection, sorted(wanted - have))
+                observations = normalize_bundle(graph + earlier)
+                referenced = {sid for obs in observations for sid in obs.objects}
+                loose = [o for o in graph if o["type"] != "observed-data"
+                         and o["id"] not in referenced]
+                store = self._graph_store(collection)
+                if observations:
+                    store.ingest(observations)
+                if loose:
+                    store.add_objects(list(normalize_objects({o["id"]: o for o in loose}
+                                                             ).values()))
+                self._show_again(collection, sorted(have | set(stored.values())))
+            if other:
+                self._store_other(collection, other)
+        added = self._added_times(collection, sorted(set(stored.values())))
+        for o in objects:
+            detail = {"id": o["id"]}
+            if o["id"] in stored:  # an SCO: its version is when it was added
+                new = stored[o["id"]]
+                detail["version"] = format_us(added[new]) if new in added else ""
+                if new != o["id"]:
+                    detail["message"] = f"stored as {new} (the SCO's deterministic id)"
+            else:
+                detail["version"] = object_version(o) or ""
+            status.successes.append(detail)
+
+    # the steps of add, per backend
+    @abstractmethod
+    def _writing(self, collection: str):
+        """A context: the collection's write transaction (all of add, or nothing)."""
+
+    @abstractmethod
+    def _graph_store(self, collection: str):
+        """The collection's :class:`~stixgraph.store.base.GraphStore`."""
+
+    @abstractmethod
+    def _stored_objects(self, collection: str, ids: list[str]) -> list[dict]:
+        """The stored SCOs of these ids (those there are)."""
+
+    @abstractmethod
+    def _added_times(self, collection: str, ids: list[str]) -> dict[str, int]:
+        """id → date_added (microseconds) of these stored SCOs."""
+
+    @abstractmethod
+    def _show_again(self, collection: str, ids: list[str]) -> None:
+        """Objects of these ids that DELETE hid: visible again, as newly added."""
+
+    @abstractmethod
+    def _store_other(self, collection: str, objs: list[dict]) -> None:
+        """Objects outside the graph (SDOs, SROs, markings), each version once."""
 
     @abstractmethod
     def delete(self, collection: str, flt: Filter) -> int:

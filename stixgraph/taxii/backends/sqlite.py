@@ -20,10 +20,9 @@ from pathlib import Path
 import orjson
 
 from ...stix.model import SPEC_VERSION, Observation
-from ...stix.ids import sco_id
-from ...stix.normalize import NON_SCO_TYPES, normalize_bundle, normalize_objects
 from ...store.sqlite import SQLiteStore
-from .base import Collection, Filter, Page, Record, Status, TaxiiBackend, format_us, parse_us
+from .base import (Collection, Filter, Page, Record, Status, TaxiiBackend, format_us,
+                   object_version, parse_us)
 
 _OBS, _ENT, _TAXII = 0, 1, 2  # the three sources, in their tie-break order
 _GRAPH_VERSION = ("COALESCE(json_extract(o.props, '$.modified'), "
@@ -35,21 +34,6 @@ def _us_or_null(text):
         return parse_us(text) if isinstance(text, str) else None
     except ValueError:
         return None
-
-
-def _stored_id(sco: dict) -> str:
-    """The id the graph stores a posted SCO under: its deterministic STIX 2.1 id (the store
-    merges SCOs by it), which is the posted id for producers that follow the spec."""
-    try:
-        return sco_id(sco, scope=sco["id"])
-    except ValueError:
-        return sco["id"]
-
-
-def object_version(obj: dict) -> str | None:
-    """An object's version as TAXII names it: ``modified``, else ``created`` (None: an SCO,
-    whose version is its date_added)."""
-    return obj.get("modified") or obj.get("created")
 
 
 class SQLiteTaxiiBackend(TaxiiBackend):
@@ -188,77 +172,45 @@ class SQLiteTaxiiBackend(TaxiiBackend):
         for seq, text in rows("SELECT seq, json FROM taxii_objects WHERE seq IN ({q})", by[_TAXII]):
             by[_TAXII][seq].object = orjson.loads(text)
 
-    # -- writing ---------------------------------------------------------------------
-    def add(self, collection, objects, status):
-        with self._lock:
-            store = self._store(collection)
-            graph = [o for o in objects if o["type"] not in NON_SCO_TYPES
-                     or o["type"] == "observed-data"]
-            other = [o for o in objects if o["type"] in NON_SCO_TYPES
-                     and o["type"] != "observed-data"]
-            with store.atomic():
-                self._add_graph(store, graph)
-                self._add_other(store, other)
-            db = store.db
-            stored = {o["id"]: _stored_id(o) for o in graph if o["type"] != "observed-data"}
-            added = {}
-            ids = sorted(set(stored.values()))
-            for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
-                added.update(db.execute(
-                    f"SELECT id, added FROM entities WHERE cid = ? AND id IN "
-                    f"({', '.join('?' * len(chunk))})", [store.cid, *chunk]))
-            for o in objects:
-                detail = {"id": o["id"]}
-                if o["id"] in stored:  # an SCO: its version is when it was added
-                    new = stored[o["id"]]
-                    detail["version"] = format_us(added[new]) if new in added else ""
-                    if new != o["id"]:
-                        detail["message"] = f"stored as {new} (the SCO's deterministic id)"
-                else:
-                    detail["version"] = object_version(o) or ""
-                status.successes.append(detail)
+    # -- writing (the steps TaxiiBackend.add calls) ------------------------------------
+    def _writing(self, collection):
+        return _Locked(self._lock, self._store(collection))
+
+    def _graph_store(self, collection):
+        return self._store(collection)
+
+    def _stored_objects(self, collection, ids):
+        store = self._store(collection)
+        return [orjson.loads(t) for (t,) in self._in(
+            store, "SELECT props FROM entities WHERE cid = ? AND id IN ({q})", ids)]
+
+    def _added_times(self, collection, ids):
+        store = self._store(collection)
+        return dict(self._in(store, "SELECT id, added FROM entities WHERE cid = ? AND id IN ({q})",
+                             ids))
 
     @staticmethod
-    def _add_graph(store: SQLiteStore, objs: list[dict]) -> None:
-        if not objs:
-            return
+    def _in(store, sql: str, keys):
+        keys = list(keys)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            yield from store.db.execute(sql.format(q=", ".join("?" * len(chunk))),
+                                        [store.cid, *chunk])
+
+    def _show_again(self, collection, ids):
+        store = self._store(collection)
         db, cid = store.db, store.cid
-        have = {o["id"] for o in objs}
-        wanted = set()
-        for o in objs:
-            if o["type"] == "observed-data":
-                wanted.update(r for r in o.get("object_refs") or () if isinstance(r, str))
-        missing = sorted(wanted - have)
-        earlier = []
-        for i in range(0, len(missing), 500):
-            chunk = missing[i:i + 500]
-            earlier += [orjson.loads(t) for (t,) in db.execute(
-                f"SELECT props FROM entities WHERE cid = ? AND id IN "
-                f"({', '.join('?' * len(chunk))})", [cid, *chunk])]
-        observations = normalize_bundle(objs + earlier)
-        referenced = {sid for obs in observations for sid in obs.objects}
-        loose = [o for o in objs if o["type"] != "observed-data" and o["id"] not in referenced]
-        # what was deleted (hidden) and comes again is shown again, as newly added
-        back = [i for (i,) in db.execute(
-            "SELECT id FROM taxii_hidden WHERE cid = ?", (cid,))] if db.execute(
-            "SELECT 1 FROM taxii_hidden WHERE cid = ? LIMIT 1", (cid,)).fetchone() else []
-        back = [i for i in back if i in have or i in {_stored_id(o) for o in objs
-                                                      if o["type"] != "observed-data"}]
-        if observations:
-            store.ingest(observations)
-        if loose:
-            store.add_objects(list(normalize_objects({o["id"]: o for o in loose}).values()))
-        for i in back:
+        if not db.execute("SELECT 1 FROM taxii_hidden WHERE cid = ? LIMIT 1", (cid,)).fetchone():
+            return
+        for (i,) in list(self._in(store, "SELECT id FROM taxii_hidden WHERE cid = ? AND id IN "
+                                         "({q})", ids)):
             db.execute("DELETE FROM taxii_hidden WHERE cid = ? AND id = ?", (cid, i))
             t = store.stamp()
             db.execute("UPDATE entities SET added = ? WHERE cid = ? AND id = ?", (t, cid, i))
             db.execute("UPDATE observations SET added = ? WHERE cid = ? AND id = ?", (t, cid, i))
 
-    @staticmethod
-    def _add_other(store: SQLiteStore, objs: list[dict]) -> None:
-        if not objs:
-            return
+    def _store_other(self, collection, objs):
+        store = self._store(collection)
         rows = []
         for o in objs:
             v = object_version(o) or ""
@@ -308,3 +260,26 @@ class SQLiteTaxiiBackend(TaxiiBackend):
                              "ON c.cid = s.cid WHERE s.id = ?", (status_id,)).fetchone()
             return None if row is None else (row[0], Status(**orjson.loads(row[1])))
 
+
+
+class _Locked:
+    """The backend's lock, then the store's transaction."""
+
+    def __init__(self, lock, store):
+        self.lock, self.store, self._atomic = lock, store, None
+
+    def __enter__(self):
+        self.lock.acquire()
+        try:
+            self._atomic = self.store.atomic()
+            self._atomic.__enter__()
+        except BaseException:
+            self.lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            return self._atomic.__exit__(*exc)
+        finally:
+            self.lock.release()
