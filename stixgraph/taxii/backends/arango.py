@@ -13,7 +13,6 @@ the tests exercise.  The AQL below binds every value.
 """
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -32,26 +31,15 @@ def _clean(doc: dict) -> dict:
 
 class ArangoTaxiiBackend(TaxiiBackend):
     def __init__(self, url: str, password: str | None = None):
+        super().__init__()
         self.target = parse_arango_url(url)
         self._password = password
-        self._lock = threading.RLock()
-        self._stores: dict[str, ArangoStore] = {}
         base = self._store(self.target.collection)
         if not base._base.has_collection(STATUS_COLLECTION):
             base._base.create_collection(STATUS_COLLECTION)
 
-    def _store(self, name: str) -> ArangoStore:
-        s = self._stores.get(name)
-        if s is None:
-            s = self._stores[name] = ArangoStore(replace(self.target, collection=name),
-                                                 self._password, init=False)
-        return s
-
-    def close(self) -> None:
-        with self._lock:
-            for s in self._stores.values():
-                s.close()
-            self._stores.clear()
+    def _open_store(self, name: str) -> ArangoStore:
+        return ArangoStore(replace(self.target, collection=name), self._password, init=False)
 
     def collections(self) -> list[Collection]:
         with self._lock:

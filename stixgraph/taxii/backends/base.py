@@ -13,6 +13,7 @@ Versions: an object's ``modified`` (else ``created``); an SCO has none, so its v
 """
 from __future__ import annotations
 
+import threading
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -130,7 +131,29 @@ class Status:
 
 class TaxiiBackend(ABC):
     """A store's collections as TAXII sees them.  Every method is called with collection
-    names the server has already checked the caller may read (or write)."""
+    names the server has already checked the caller may read (or write).  A backend keeps
+    one open graph store per collection (:meth:`_open_store`) and one lock: the server calls
+    in from many threads."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._stores: dict = {}
+
+    @abstractmethod
+    def _open_store(self, name: str):
+        """Open the graph store of collection ``name``."""
+
+    def _store(self, name: str):
+        s = self._stores.get(name)
+        if s is None:
+            s = self._stores[name] = self._open_store(name)
+        return s
+
+    def close(self) -> None:
+        with self._lock:
+            for s in self._stores.values():
+                s.close()
+            self._stores.clear()
 
     @abstractmethod
     def collections(self) -> list[Collection]: ...
@@ -218,6 +241,3 @@ class TaxiiBackend(ABC):
     @abstractmethod
     def status(self, status_id: str) -> tuple[str, Status] | None:
         """(collection name, status) of a status id."""
-
-    def close(self) -> None:
-        pass

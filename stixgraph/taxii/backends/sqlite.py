@@ -14,7 +14,6 @@ holds one lock (SQLite writes one transaction at a time anyway).
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import orjson
@@ -38,23 +37,14 @@ def _us_or_null(text):
 
 class SQLiteTaxiiBackend(TaxiiBackend):
     def __init__(self, path: str | Path):
+        super().__init__()
         self.path = str(path)
-        self._lock = threading.RLock()
-        self._stores: dict[str, SQLiteStore] = {}
         self._store("default")
 
-    def _store(self, name: str) -> SQLiteStore:
-        s = self._stores.get(name)
-        if s is None:
-            s = self._stores[name] = SQLiteStore(self.path, collection=name)
-            s.db.create_function("sg_ts_us", 1, _us_or_null, deterministic=True)
+    def _open_store(self, name: str) -> SQLiteStore:
+        s = SQLiteStore(self.path, collection=name)
+        s.db.create_function("sg_ts_us", 1, _us_or_null, deterministic=True)
         return s
-
-    def close(self) -> None:
-        with self._lock:
-            for s in self._stores.values():
-                s.close()
-            self._stores.clear()
 
     def collections(self) -> list[Collection]:
         with self._lock:
