@@ -42,4 +42,16 @@ class Message:
     level: str = "warning"
 
 
-Display = Table | Summary | Message
+@dataclass
+class Visual:
+    """An analytic's display (APPLY): a self-contained HTML page and/or a PNG image.  The CLI
+    writes it to a file; the Jupyter kernel shows it inline."""
+
+    statement: int
+    title: str
+    html: str | None = None
+    png: bytes | None = None
+    files: list[str] = field(default_factory=list)  # where a renderer wrote it
+
+
+Display = Table | Summary | Message | Visual

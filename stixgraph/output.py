@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import shutil
 import textwrap
+from pathlib import Path
 from typing import IO
 
 import orjson
 
-from .display import Message, Summary, Table
+from .display import Message, Summary, Table, Visual
 
 FORMATS = ("table", "json", "csv")
 FOOTNOTE = "*Number of related records cached."
@@ -73,7 +75,8 @@ class Renderer:
     are not CSV); when None they go to ``stream``."""
 
     def __init__(self, stream: IO[str], fmt: str = "table", *, width: int | None = None,
-                 full: bool = False, err: IO[str] | None = None):
+                 full: bool = False, err: IO[str] | None = None,
+                 display_dir: str | Path | None = None, open_displays: bool = False):
         if fmt not in FORMATS:
             raise ValueError(f"unknown output format {fmt!r} (use one of {', '.join(FORMATS)})")
         self.stream = stream
@@ -82,6 +85,29 @@ class Renderer:
         self.full = full
         self.err = err
         self._tables = 0  # CSV: tables written so far (blank line between them)
+        self.display_dir = Path(display_dir) if display_dir else Path("stixgraph-displays")
+        self.open_displays = open_displays
+
+    def _save_visual(self, d: Visual) -> None:
+        """Write an analytic's display to ``display_dir`` (HTML and/or PNG), named by its
+        statement's line and title; open it with ``open_displays``."""
+        if d.files:
+            return
+        self.display_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"line{d.statement:03d}-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", d.title)[:60]
+        for ext, data in (("html", d.html), ("png", d.png)):
+            if data is None:
+                continue
+            path = self.display_dir / f"{stem}.{ext}"
+            if isinstance(data, str):
+                path.write_text(data, encoding="utf-8")
+            else:
+                path.write_bytes(data)
+            d.files.append(str(path))
+        if self.open_displays and d.files:
+            import webbrowser
+
+            webbrowser.open(Path(d.files[0]).resolve().as_uri())
 
     def write(self, d) -> None:
         getattr(self, f"_{self.fmt}")(d)
@@ -103,14 +129,19 @@ class Renderer:
                 for v in d.variables]}
         elif isinstance(d, Message):
             obj = {"display": "message", "statement": d.statement, "level": d.level, "text": d.text}
+        elif isinstance(d, Visual):
+            self._save_visual(d)
+            obj = {"display": "visual", "statement": d.statement, "title": d.title,
+                   "files": list(d.files)}
         else:
             raise TypeError(f"not a display: {d!r}")
         self.stream.write(_json(obj) + "\n")
 
     # -- CSV --------------------------------------------------------------------
     def _csv(self, d) -> None:
-        if isinstance(d, Message):
-            (self.err or self.stream).write(f"{d.level}: {d.text}\n")
+        if isinstance(d, (Message, Visual)):
+            text = d.text if isinstance(d, Message) else self._visual_line(d)
+            (self.err or self.stream).write(f"{getattr(d, 'level', 'display')}: {text}\n")
             return
         cols, rows = (d.columns, d.rows) if isinstance(d, Table) else summary_table(d)
         if self._tables:
@@ -121,9 +152,15 @@ class Renderer:
         w.writerows([cell(v) for v in r] for r in rows)
 
     # -- terminal ---------------------------------------------------------------
+    def _visual_line(self, d: Visual) -> str:
+        self._save_visual(d)
+        return f"{d.title}: written to {', '.join(d.files)}"
+
     def _table(self, d) -> None:
         if isinstance(d, Message):
             self.stream.write(f"{d.level}: {d.text}\n")
+        elif isinstance(d, Visual):
+            self.stream.write(f"display: {self._visual_line(d)}\n")
         elif isinstance(d, Table):
             if d.title:
                 self.stream.write(d.title + "\n")

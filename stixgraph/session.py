@@ -25,7 +25,7 @@ from typing import Callable
 
 from . import ir
 from .display import Message, Summary, Table, VarSummary
-from .errors import HuntSemanticError, NotAvailableError, StixgraphError
+from .errors import HuntSemanticError, StixgraphError
 from .relations import RELATION_WORDS, hops as find_hops, relations_for
 from .store.base import Birth, GraphStore, VarInfo
 
@@ -522,10 +522,27 @@ class Session:
         return [Table(stmt.pos.line, [f"{stmt.var}.{name}", "value"], rows)]
 
     def _do_apply(self, stmt: ir.Apply):
+        """APPLY (stixgraph.analytics.runner): the analytic's attributes are written back in
+        this statement's transaction; its display comes back as a Visual."""
+        from .analytics.runner import param_text, run_apply
+
         for v in stmt.vars:
             self._var(v)
-        raise NotAvailableError(f"APPLY {stmt.uri} is not available yet in this version of "
-                                f"stixgraph (analytics land in a later release); nothing was changed")
+        params = {}
+        for key, value in stmt.params:
+            if isinstance(value, ir.VarAttr):
+                value = tuple(self.store.values(value.var, value.attr))
+            params[key] = param_text(value)
+        said = self.__dict__.setdefault("_apply_notices", set())
+        notes: list[str] = []
+
+        def notice(text: str) -> None:  # once per session
+            if text not in said:
+                said.add(text)
+                notes.append(text)
+
+        out = run_apply(self.store, stmt, params, notice)
+        return [Message(stmt.pos.line, n, "note") for n in notes] + out
 
     # -- explain ---------------------------------------------------------------------
     def explain(self, text: str, filename: str = "<hunt>", backend: str | None = None) -> list:

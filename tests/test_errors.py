@@ -104,10 +104,10 @@ def test_reload_does_not_inflate_records(hunt):
     assert hunt.vars["p"].records == first == len(HOSTILE)
 
 
-def test_apply_is_not_available_yet(hunt):
+def test_apply_of_an_unknown_analytic_says_so_and_changes_nothing(hunt):
     hunt.run(f'p = GET process FROM "{hunt.uri}" WHERE name = \'cmd.exe\'')
-    with pytest.raises(HuntSemanticError, match="not available yet"):
-        hunt.run("APPLY docker://pinip ON p")
+    with pytest.raises(HuntSemanticError, match="python://no_such_thing: no such analytic"):
+        hunt.run("APPLY python://no_such_thing ON p")
     assert hunt.vars["p"].entities == len(HOSTILE)
 
 

@@ -14,13 +14,13 @@ stix-shifter ``splunk`` module over TLS.
 from __future__ import annotations
 
 import json
-import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
 from ..display import Message
+from ..environ import environ
 
 HUNTS_DIR = Path(__file__).resolve().parent / "hunts"
 
@@ -36,16 +36,8 @@ def splunk_profile(emulator, profile: str = "splunk", options: dict | None = Non
     values = {p + "CONNECTOR": "splunk",
               p + "CONNECTION": json.dumps(emulator.connection(options)),
               p + "CONFIG": json.dumps(emulator.configuration())}
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
+    with environ(values):
         yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @contextmanager

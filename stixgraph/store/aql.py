@@ -35,7 +35,7 @@ from ..errors import HuntSemanticError, StoreError
 from ..relations import RELATION_WORDS, Hop, hops as find_hops, relations_for
 from ..lang.parser import path_parts
 from .arango_layout import OBJECT_REFS, collection_names, relationship_type
-from .base import TRANSFORM_COLUMNS, auto_aggregate
+from .base import APPLY_EXPLAINED, TRANSFORM_COLUMNS, auto_aggregate
 from .sql import _flat, _Group, _top_split, _tree, numeric, sql_tokens
 
 OBS_TYPE = "observed-data"
@@ -898,4 +898,4 @@ def _explain_join(stmt: ir.Join, types, title, coll):
 def _explain_apply(stmt: ir.Apply, types, title):
     for v in stmt.vars:
         _var(types, v)
-    return _comment(f"{title}\nnothing runs: APPLY is not available in this version")
+    return _comment(f"{title}\n{APPLY_EXPLAINED}")

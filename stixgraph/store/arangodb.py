@@ -60,7 +60,7 @@ from . import aql as A
 from .arango_layout import (VERTEX_UPSERT_AQL, Batch, Batcher, analyzer_definitions,
                             collection_names, graph_definition, index_definitions,
                             observation_from_vertices, saved_queries, sco_vertex,
-                            _documents, record_time)
+                            _documents, md5_hash, record_time, vertex_key)
 from ..lang.parser import path_parts
 from .base import (TRANSFORM_COLUMNS, Birth, GraphStore, VarInfo, shape_rows,
                    table_display)
@@ -654,6 +654,24 @@ class ArangoStore(GraphStore):
     def records(self, var: str) -> list[dict]:
         t = self.display(ir.VarExpr(var=var), 0)
         return [dict(zip(t.columns, r)) for r in t.rows]
+
+    def set_attributes(self, updates: dict[str, dict]) -> int:
+        """Attributes merged into the vertices (``_record_modified`` now; the md5 hash is
+        recomputed from the merged document)."""
+        rows = [{"k": vertex_key(sid),
+                 "a": {k: v for k, v in attrs.items() if k not in ("id", "type")}}
+                for sid, attrs in updates.items()]
+        with self.atomic():
+            docs = self._aql("FOR r IN @rows LET d = DOCUMENT(@@v, r.k) FILTER d != null "
+                             "RETURN MERGE(d, r.a)", {"@v": self.names["vertex"], "rows": rows})
+            now = record_time()
+            for d in docs:
+                d["_record_modified"] = now
+                d["_record_md5_hash"] = md5_hash(d)
+            if docs:
+                self._aql("FOR d IN @docs REPLACE d IN @@v", {"@v": self.names["vertex"],
+                                                              "docs": docs})
+        return len(docs)
 
     def observations_of(self, var: str) -> list[Observation]:
         self._require(var)

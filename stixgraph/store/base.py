@@ -19,6 +19,9 @@ from ..relations import Hop
 from ..stix.model import Observation
 
 
+APPLY_EXPLAINED = ("no query: the analytic runs in Python on the variables' rows (read as DISP "
+                   "reads them); the attributes it returns are written back by entity id")
+
 # The observation columns TIMESTAMPED/RECORDS/ADDOBSID put first.
 TRANSFORM_COLUMNS = {"TIMESTAMPED": ["first_observed"],
                      "RECORDS": ["number_observed", "first_observed", "last_observed",
@@ -139,6 +142,12 @@ class GraphStore(ABC):
         from ..errors import StoreError
 
         raise StoreError(f"{type(self).__name__} cannot list a variable's observations yet")
+
+    @abstractmethod
+    def set_attributes(self, updates: dict[str, dict]) -> int:
+        """APPLY's write-back: for each stored entity id, set these attributes (added or
+        replaced; ``id`` and ``type`` never change); ids not stored are skipped.  Returns how
+        many entities changed.  Every variable holding them sees the new values."""
 
     @abstractmethod
     def explain(self, stmt: ir.Statement, input_types: dict[str, str]) -> list:

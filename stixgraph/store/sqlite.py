@@ -47,8 +47,8 @@ from ..errors import HuntSemanticError, StoreError
 from ..stix.model import Observation
 from . import sql as S
 from ..lang.parser import path_parts
-from .base import (TRANSFORM_COLUMNS, Birth, GraphStore, VarInfo, auto_aggregate, shape_rows,
-                   table_display)
+from .base import (APPLY_EXPLAINED, TRANSFORM_COLUMNS, Birth, GraphStore, VarInfo,
+                   auto_aggregate, shape_rows, table_display)
 
 SCHEMA_VERSION = "4"  # 3: + obs_q, ent_q, qsets, query_counts, qset_counts; - entities_type;
 # 4: + entities.added, observations.added, taxii_objects, taxii_status, taxii_hidden
@@ -1272,6 +1272,15 @@ class SQLiteStore(GraphStore):
         t = self.display(ir.VarExpr(var=var), 0)
         return [dict(zip(t.columns, r)) for r in t.rows]
 
+    def set_attributes(self, updates: dict[str, dict]) -> int:
+        rows = [(_dumps({k: v for k, v in attrs.items() if k not in ("id", "type")}), self.cid, sid)
+                for sid, attrs in updates.items()]
+        with self.atomic():
+            before = self.db.total_changes
+            self.db.executemany("UPDATE entities SET props = json_patch(props, ?) "
+                                "WHERE cid = ? AND id = ?", rows)
+            return self.db.total_changes - before
+
     def observations_of(self, var: str) -> list[Observation]:
         self._require(var)
         p = S.Params()
@@ -1698,8 +1707,7 @@ class SQLiteStore(GraphStore):
     def _explain_apply(self, stmt: ir.Apply, input_types, title):
         for v in stmt.vars:
             self._explain_var(input_types, v)
-        return [S.Query("", {}, f"{title}\nnothing runs: APPLY is not available in this version "
-                                f"(the statement fails, changing nothing, and the hunt stops there)")]
+        return [S.Query("", {}, f"{title}\n{APPLY_EXPLAINED}")]
 
     @staticmethod
     def _explain_title(stmt) -> str:

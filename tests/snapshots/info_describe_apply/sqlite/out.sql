@@ -147,11 +147,11 @@ ORDER BY v.rid;
 
 --    9 | APPLY docker://domainnamelookup ON procs
 -- APPLY docker://domainnamelookup ON procs (line 9)
--- nothing runs: APPLY is not available in this version (the statement fails, changing nothing, and the hunt stops there)
+-- no query: the analytic runs in Python on the variables' rows (read as DISP reads them); the attributes it returns are written back by entity id
 
 --   10 | APPLY python://plot ON procs, a WITH X=1
 -- APPLY python://plot ON procs, a (line 10)
--- nothing runs: APPLY is not available in this version (the statement fails, changing nothing, and the hunt stops there)
+-- no query: the analytic runs in Python on the variables' rows (read as DISP reads them); the attributes it returns are written back by entity id
 
 --   11 | APPLY python://plot ON nope
 -- APPLY python://plot ON nope (line 11)

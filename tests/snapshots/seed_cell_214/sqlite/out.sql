@@ -57,7 +57,7 @@ ORDER BY e.eid;
 
 --    8 | APPLY docker://domainnamelookup ON nt
 -- APPLY docker://domainnamelookup ON nt (line 8)
--- nothing runs: APPLY is not available in this version (the statement fails, changing nothing, and the hunt stops there)
+-- no query: the analytic runs in Python on the variables' rows (read as DISP reads them); the attributes it returns are written back by entity id
 
 --   10 | DISP nt ATTR src_ref.value, src_port, dst_ref.value, dst_port, x_domain_name, x_domain_organization
 -- DISP nt (line 10)

@@ -199,4 +199,4 @@ ORDER BY v.rid;
 
 --   23 | APPLY python://attribute-plot ON nt_exfil_ts WITH XPARAM=x_direction
 -- APPLY python://attribute-plot ON nt_exfil_ts (line 23)
--- nothing runs: APPLY is not available in this version (the statement fails, changing nothing, and the hunt stops there)
+-- no query: the analytic runs in Python on the variables' rows (read as DISP reads them); the attributes it returns are written back by entity id

@@ -56,7 +56,7 @@ ORDER BY e.eid;
 
 --    7 | APPLY docker://susp_scoring ON procs
 -- APPLY docker://susp_scoring ON procs (line 7)
--- nothing runs: APPLY is not available in this version (the statement fails, changing nothing, and the hunt stops there)
+-- no query: the analytic runs in Python on the variables' rows (read as DISP reads them); the attributes it returns are written back by entity id
 
 --   10 | procs_desc = SORT procs BY x_suspicious_score DESC
 -- procs_desc = SORT procs BY x_suspicious_score DESC (line 10)
