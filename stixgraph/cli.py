@@ -86,6 +86,10 @@ _COMMON = [
     _opt("--no-prefetch", is_flag=True,
          help="GET and FIND keep what the query returned: no second query to a search "
               "service (Splunk) for the other records of the entities found."),
+    _opt("--display-dir", metavar="DIR",
+         help="Where APPLY's maps and plots are written (default: ./stixgraph-displays)."),
+    _opt("--open", "open_displays", is_flag=True,
+         help="Open each APPLY display in the browser once written."),
     _opt("--debug", is_flag=True, help="Show tracebacks."),
 ]
 
@@ -180,7 +184,8 @@ def _arango_store(ctx, spec: str | None):
 def _renderer(ctx: click.Context) -> Renderer:
     opts = _settings(ctx)
     return Renderer(sys.stdout, opts.get("output", "table"), full=opts.get("full", False),
-                    err=sys.stderr)
+                    err=sys.stderr, display_dir=opts.get("display_dir"),
+                    open_displays=opts.get("open_displays", False))
 
 
 def _json_line(obj) -> None:
@@ -709,3 +714,34 @@ def taxii_pull(ctx, collection, added_after, types):
         stats = session.store.ingest(observations, qid)
     click.echo(f"{url}: {len(objects)} objects, {stats.get('observations', len(observations))} "
                f"observations stored")
+
+
+@main.group("kernel")
+def kernel_cli():
+    """The stixgraph Jupyter kernel."""
+
+
+@kernel_cli.command("install")
+@click.option("--user", "where", flag_value="user", help="For this user (~/.local/share/jupyter).")
+@click.option("--sys-prefix", "where", flag_value="sys-prefix", default=True,
+              help="Into this environment (default): the interpreter running stixgraph.")
+@guarded
+def kernel_install(ctx, where):
+    """Install the kernelspec "stixgraph"; it starts the kernel with this interpreter."""
+    from .kernel import install
+
+    path = install(user=where == "user", prefix=None if where == "user" else sys.prefix)
+    click.echo(f"installed kernel 'stixgraph' in {path} (runs {sys.executable}); open a "
+               f"notebook and pick the stixgraph kernel, e.g. jupyter lab "
+               f"examples/caldera-investigation.ipynb")
+
+
+@main.command("shell")
+@common
+@guarded
+def shell(ctx):
+    """An interactive hunt prompt: statements may span lines, history is kept, Tab
+    completes; --store resumes a store's variables."""
+    from .shell import run_shell
+
+    run_shell(_session(ctx), _renderer(ctx))

@@ -10,6 +10,7 @@ print a hunt's output statement by statement::
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 import shutil
@@ -112,6 +113,11 @@ class Renderer:
     def write(self, d) -> None:
         getattr(self, f"_{self.fmt}")(d)
         self.stream.flush()
+
+    def write_error(self, text: str) -> None:
+        """An error line (the shell: the session goes on)."""
+        (self.err or self.stream).write(f"error: {text}\n")
+        (self.err or self.stream).flush()
 
     def write_all(self, displays) -> None:
         for d in displays:
@@ -244,3 +250,59 @@ def _line(cells: list[list[str]], widths: list[int], numeric: list[bool]) -> lis
             parts.append(s.rjust(w) if num else s.ljust(w))
         out.append(GAP.join(parts).rstrip())
     return out
+
+
+# -- HTML (the Jupyter kernel, the %%hunt magic) ---------------------------------------------
+_HTML_STYLE = ("<style>table.stixgraph{border-collapse:collapse;font-size:12px}"
+               "table.stixgraph th{cursor:pointer;background:#f0f0f0;text-align:left}"
+               "table.stixgraph td,table.stixgraph th{border:1px solid #ddd;padding:2px 6px;"
+               "vertical-align:top}"
+               "table.stixgraph td{white-space:pre-wrap;word-break:break-word;max-width:60em}"
+               "table.stixgraph td.n{text-align:right}</style>")
+# click a header to sort by it (again: the other way); numbers sort as numbers
+_HTML_SORT = ("<script>document.currentScript.previousElementSibling.querySelectorAll('th')"
+              ".forEach(function(th,i){th.onclick=function(){var t=th.closest('table'),"
+              "b=t.tBodies[0],r=Array.from(b.rows),d=th.dataset.d=th.dataset.d=='a'?'d':'a';"
+              "r.sort(function(x,y){var p=x.cells[i].innerText,q=y.cells[i].innerText,"
+              "u=parseFloat(p),v=parseFloat(q),c=(!isNaN(u)&&!isNaN(v))?u-v:p.localeCompare(q);"
+              "return d=='a'?c:-c});r.forEach(function(x){b.appendChild(x)})}})</script>")
+
+
+def html_table(columns: list[str], rows: list[list], title: str | None = None) -> str:
+    import html as _h
+
+    def td(v):
+        num = isinstance(v, (int, float)) and not isinstance(v, bool)
+        return f"<td{' class=n' if num else ''}>{_h.escape(cell(v))}</td>"
+
+    head = "".join(f"<th>{_h.escape(str(c))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(td(v) for v in r) + "</tr>" for r in rows)
+    cap = f"<caption>{_h.escape(title)}</caption>" if title else ""
+    return (f"{_HTML_STYLE}<table class=stixgraph>{cap}<thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>{_HTML_SORT}")
+
+
+def html_of(d) -> tuple[str, str]:
+    """(HTML, plain text) of a display, for rich front ends."""
+    import html as _h
+
+    if isinstance(d, Table):
+        plain = Renderer(io.StringIO(), width=120).grid(d.columns, d.rows)
+        return html_table(d.columns, d.rows, d.title), plain
+    if isinstance(d, Summary):
+        cols, rows = summary_table(d)
+        buf = io.StringIO()
+        Renderer(buf, width=120).write(d)
+        body = html_table(cols, rows) + f"<p><small>{_h.escape(FOOTNOTE)}</small></p>" \
+            if d.variables else ""
+        return (body + f"<p><small>[SUMMARY] block executed in {math.ceil(d.seconds)} seconds"
+                       f"</small></p>"), buf.getvalue()
+    if isinstance(d, Message):
+        return f"<pre>{_h.escape(d.level)}: {_h.escape(d.text)}</pre>", f"{d.level}: {d.text}"
+    if isinstance(d, Visual):
+        if d.html:  # a whole page: isolated in an iframe (its scripts and styles stay in it)
+            return (f'<iframe srcdoc="{_h.escape(d.html, quote=True)}" '
+                    f'style="width:100%;height:520px;border:0" title="{_h.escape(d.title)}">'
+                    f'</iframe>'), d.title
+        return "", d.title
+    raise TypeError(f"not a display: {d!r}")

@@ -651,6 +651,9 @@ class ArangoStore(GraphStore):
         return Table(statement=line, columns=names,
                      rows=shape_rows(rows, expr.limit, expr.offset, max_rows))
 
+    def _all_columns_of(self, info: VarInfo) -> list[str]:
+        return self._all_columns(info.name)
+
     def records(self, var: str) -> list[dict]:
         t = self.display(ir.VarExpr(var=var), 0)
         return [dict(zip(t.columns, r)) for r in t.rows]

@@ -132,6 +132,17 @@ class GraphStore(ABC):
     @abstractmethod
     def display(self, expr: ir.VarExpr, line: int, max_rows: int | None = None) -> Table: ...
 
+    def columns(self, var: str) -> list[str]:
+        """The columns DISP shows for ``var`` without ATTR (completion, the kernel)."""
+        info = self.var(var)
+        if info is None:
+            return []
+        return list(info.columns) if info.columns else self._all_columns_of(info)
+
+    @abstractmethod
+    def _all_columns_of(self, info: VarInfo) -> list[str]:
+        """id, the other attributes, then ``ref.attr`` for each ``*_ref`` (from the data)."""
+
     @abstractmethod
     def records(self, var: str) -> list[dict]:
         """Every row of a variable as a dict of its default columns (SAVE, APPLY, export)."""

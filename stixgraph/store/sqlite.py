@@ -1268,6 +1268,9 @@ class SQLiteStore(GraphStore):
         """DISP of a GROUP table: its rows' JSON, in order."""
         return f"SELECT data FROM var_rows WHERE vid = {S.var_id(p, var)} ORDER BY rid"
 
+    def _all_columns_of(self, info: VarInfo) -> list[str]:
+        return self._all_columns(info.name, info)
+
     def records(self, var: str) -> list[dict]:
         t = self.display(ir.VarExpr(var=var), 0)
         return [dict(zip(t.columns, r)) for r in t.rows]
