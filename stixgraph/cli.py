@@ -254,6 +254,15 @@ def demo(ctx, size, seed):
                  seed=caldera.DEFAULT_SEED if seed is None else seed,
                  write=write, announce=announce, progress=progress,
                  prefetch=not opts.get("no_prefetch"))
+    if opts.get("output", "table") == "table":
+        now = caldera.DEMO_NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+        click.echo("\nThe same hunts as a notebook, examples/caldera-investigation.ipynb:\n"
+                   "  python -m stixgraph.demo.caldera build/caldera.jsonl --format cim\n"
+                   f"  stixgraph splunk-emulator serve --now {now} build/caldera.jsonl "
+                   "> build/splunk.env &\n"
+                   f"  . build/splunk.env; export STIXGRAPH_NOW={now}\n"
+                   "  stixgraph kernel install; jupyter lab examples/caldera-investigation.ipynb"
+                   f"\nor hunt at a prompt: stixgraph shell --store {store}")
 
 
 @main.command()

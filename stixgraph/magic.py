@@ -71,7 +71,9 @@ class HuntMagics(Magics):
 
             self.handle = Hunt(Session(store or os.environ.get("STIXGRAPH_STORE") or ":memory:"))
             self.shell.user_ns["hunt"] = self.handle
-        for d in self.handle.session.iter_run(cell, "%%hunt"):
+        from .kernel import iter_run_threaded
+
+        for d in iter_run_threaded(self.handle.session, cell, "%%hunt"):
             if isinstance(d, Message) and d.level == "warning":
                 print(f"{d.level}: {d.text}")
                 continue

@@ -12,8 +12,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import queue
 import re
 import sys
+import threading
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -60,7 +62,7 @@ class StixgraphKernel(Kernel):
         if not code.strip():
             return self._ok()
         try:
-            for d in self.hunt.iter_run(code, f"cell[{self.execution_count}]"):
+            for d in iter_run_threaded(self.hunt, code, f"cell[{self.execution_count}]"):
                 if not silent:
                     self._show(d)
         except StixgraphError as e:
@@ -119,6 +121,32 @@ class StixgraphKernel(Kernel):
             self._hunt.store.close()
             self._hunt = None
         return super().do_shutdown(restart)
+
+
+def iter_run_threaded(session, text: str, filename: str):
+    """``session.iter_run`` on a worker thread, its displays yielded here as they come.  A
+    kernel runs cells inside an asyncio event loop; stix-shifter starts its own loop, which
+    cannot run inside a running one ("This event loop is already running")."""
+    q: queue.Queue = queue.Queue()
+
+    def work():
+        try:
+            for d in session.iter_run(text, filename):
+                q.put((True, d))
+            q.put((False, None))
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            q.put((False, e))
+
+    t = threading.Thread(target=work, name="stixgraph-hunt", daemon=True)
+    t.start()
+    while True:
+        more, item = q.get()
+        if more:
+            yield item
+        elif item is None:
+            return
+        else:
+            raise item
 
 
 def kernel_spec() -> dict:

@@ -1,0 +1,71 @@
+"""``examples/caldera-investigation.ipynb`` runs top to bottom through the stixgraph kernel
+(nbclient, as "Run All"), against the Splunk emulator serving the demo scenario, and its
+outputs hold the seed's findings."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from stixgraph.demo import caldera, notebook, run as demo_run
+from stixgraph.kernel import kernel_spec
+
+NB = Path(__file__).resolve().parents[1] / "examples" / "caldera-investigation.ipynb"
+
+
+def test_the_notebook_is_the_demo_hunts():
+    """Regenerate with: python -m stixgraph.demo.notebook examples/caldera-investigation.ipynb"""
+    committed = nbformat.read(str(NB), as_version=4)
+    fresh = nbformat.from_dict(notebook.notebook())
+    assert [c.source for c in committed.cells] == [c.source for c in fresh.cells]
+
+
+@pytest.fixture
+def kernel_env(tmp_path, monkeypatch):
+    spec = tmp_path / "jupyter" / "kernels" / "stixgraph"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps(kernel_spec()))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("STIXGRAPH_NOW", caldera.DEMO_NOW.isoformat())
+    monkeypatch.setenv("STIXGRAPH_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.delenv("STIXGRAPH_STORE", raising=False)
+
+
+def _text(nb) -> str:
+    out = []
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            out.append(o.get("text", ""))
+            out.append(o.get("data", {}).get("text/plain", ""))
+    return "\n".join(out)
+
+
+def test_the_notebook_runs_top_to_bottom_against_the_demo(kernel_env):
+    nb = nbformat.read(str(NB), as_version=4)
+    with demo_run.demo_splunk(caldera.DEFAULT_SIZE, caldera.DEFAULT_SEED):
+        NotebookClient(nb, timeout=300, kernel_name="stixgraph").execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.outputs for c in code)
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    text = _text(nb)
+    assert "ipconfig /all && netsh interface show interface && arp -a" in text  # T1016
+    assert "SecurityCenter2" in text  # T1518
+    assert "LaZagne.exe" in text and "SharpShares.exe" in text  # the GitHub downloads
+    assert "140.82.114.3" in text
+    assert "[SUMMARY]" in text
+
+
+def test_run_all_stops_at_a_failing_cell(kernel_env):
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "stixgraph",
+                                                           "display_name": "stixgraph"}})
+    nb.cells = [nbformat.v4.new_code_cell('a = NEW process ["cmd.exe"]'),
+                nbformat.v4.new_code_cell("b = FIND file LOADED BY nope"),
+                nbformat.v4.new_code_cell("DISP a")]
+    with pytest.raises(CellExecutionError, match="nope"):
+        NotebookClient(nb, timeout=60, kernel_name="stixgraph").execute()
+    assert nb.cells[0].outputs and not nb.cells[2].outputs
