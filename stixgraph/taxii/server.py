@@ -181,8 +181,8 @@ class TaxiiApp:
     # -- who is asking -----------------------------------------------------------------
     def _user(self, environ) -> str | None:
         header = environ.get("HTTP_AUTHORIZATION")
-        if not header or self.access.open:  # open: credentials change nothing
-            return None
+        if not header:
+            return None  # credentials that do not check out are refused, even when open
         scheme, _, value = header.partition(" ")
         user = self.access.authenticate(scheme.lower(), value.strip())
         if user is None:
