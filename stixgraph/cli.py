@@ -86,6 +86,10 @@ _COMMON = [
     _opt("--no-prefetch", is_flag=True,
          help="GET and FIND keep what the query returned: no second query to a search "
               "service (Splunk) for the other records of the entities found."),
+    _opt("--publish", metavar="COLLECTION_URL",
+         help="Publish what each GET pulls from a data source (observed-data and SCOs, STIX "
+              "2.1) to this TAXII collection; credentials from STIXGRAPH_TAXII_USER/"
+              "_PASSWORD or _TOKEN.  A profile's 'publish' option does it per data source."),
     _opt("--display-dir", metavar="DIR",
          help="Where APPLY's maps and plots are written (default: ./stixgraph-displays)."),
     _opt("--open", "open_displays", is_flag=True,
@@ -134,7 +138,8 @@ def _session(ctx: click.Context, progress=None):
     spec = opts.get("store")
     try:
         s = Session(_open_store(spec), now=opts.get("now"), sources=opts.get("source"),
-                    progress=progress, prefetch=not opts.get("no_prefetch"))
+                    progress=progress, prefetch=not opts.get("no_prefetch"),
+                    publish=opts.get("publish"))
     except StoreError as e:
         msg = str(e)
         raise StoreError(msg if msg.startswith("store") else f"store {msg}") from e

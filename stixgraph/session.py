@@ -103,9 +103,11 @@ class Session:
     def __init__(self, store: str | Path | GraphStore | None = ":memory:", *,
                  now: datetime | None = None, sources: dict[str, str] | None = None,
                  source_config: dict | None = None,
-                 progress: Callable[[str, int], None] | None = None, prefetch: bool = True):
+                 progress: Callable[[str, int], None] | None = None, prefetch: bool = True,
+                 publish: str | None = None):
         self.store = open_store(store)
         self.prefetch = prefetch  # False: never prefetch, whatever the source says
+        self.publish = publish  # a TAXII collection URL every GET from a source publishes to
         self.now = now
         self.sources = dict(sources or {})  # alias: profile name or URI -> real URI
         self.source_config = source_config or {}
@@ -307,7 +309,25 @@ class Session:
             extra = _extended_part(where, stmt.etype)
             if self._prefetch(stmt, stmt.out, stmt.etype, uri, extra, span, out):
                 self.store.get_from_query(stmt.out, stmt.etype, qid, where, birth)  # recount
+        target = self.publish or getattr(ds, "publish", None)
+        if target and info.entities:
+            out.append(self._publish(stmt, target))
         return out
+
+    def _publish(self, stmt, url: str) -> Message:
+        """Publish the observations a GET brought (those holding its variable's entities,
+        prefetched ones included) to a TAXII collection.  A failure is a warning: the GET
+        and its data stay."""
+        from .taxii.client import observations_to_stix, publish, redact
+
+        try:
+            objects = observations_to_stix(self.store.observations_of(stmt.out))
+            report = publish(objects, url)
+        except StixgraphError as e:
+            return Message(stmt.pos.line, f"publishing {stmt.out} to {redact(url)} failed "
+                                          f"({e}); {stmt.out} and the stored data are kept")
+        level = "info" if report.ok else "warning"
+        return Message(stmt.pos.line, f"{stmt.out}: published to {report.summary()}", level)
 
     def _prefetch(self, stmt, var: str, etype: str, uri: str | None, extra: ir.Expr | None,
                   span, out: list) -> bool:

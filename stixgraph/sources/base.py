@@ -41,6 +41,9 @@ class DataSource(ABC):
     #: GET and FIND then ask it again for every record of the entities they found
     #: (Kestrel's prefetch; see :mod:`stixgraph.session`).  A bundle file is read whole.
     prefetch: bool = False
+    #: A TAXII 2.1 collection URL each GET from this source publishes its observations to
+    #: (a profile's ``publish`` option), or None.
+    publish: str | None = None
 
     def __init__(self, uri: str, config: dict | None = None):
         self.uri = uri

@@ -41,6 +41,7 @@ RETRIEVAL_OPTIONS = {
     "workers": None,  # translation processes (None: one per CPU when the pull is large)
     "fast_translation": True,  # stixgraph's compiled to_stix_map translator
     "prefetch": True,  # GET/FIND ask again for every record of what they found (Kestrel)
+    "publish": None,  # a TAXII 2.1 collection URL: each GET's observations are published there
 }
 
 _NAME = re.compile(r"[A-Za-z0-9_]+\Z")
@@ -193,6 +194,9 @@ def load_profile(name: str) -> Profile:
         retrieval["retry_backoff"] = max(0.0, float(retrieval["retry_backoff"]))
         if not isinstance(retrieval["prefetch"], bool):
             raise ValueError(f"prefetch must be true or false, not {retrieval['prefetch']!r}")
+        if retrieval["publish"] is not None and not isinstance(retrieval["publish"], str):
+            raise ValueError(f"publish must be a TAXII collection URL, not "
+                             f"{retrieval['publish']!r}")
     except (TypeError, ValueError) as e:
         raise DataSourceError(f"{origin}: bad retrieval option: {e}") from None
     return Profile(name.lower(), connector, connection, json.loads(json.dumps(config)), origin,

@@ -580,6 +580,7 @@ class StixShifterSource(DataSource):
         name = uri.split("://", 1)[1].strip("/") if "://" in uri else uri
         self.profile = load_profile(name)
         self.prefetch = self.profile.retrieval["prefetch"]  # a bool (load_profile checks)
+        self.publish = self.profile.retrieval["publish"]
         self.notes: list[str] = []  # for the analyst, after the GET
         self.stats: dict = {}
 

@@ -45,6 +45,7 @@ import requests
 
 from ..errors import DataSourceError
 from ..stix.model import SPEC_VERSION
+from ..stix.normalize import NON_SCO_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -375,6 +376,11 @@ class PublishReport:
 
 
 def _version(o: dict):
+    """The version to compare with a manifest's: ``modified``/``created`` of an SDO, SRO or
+    observed-data; None for an SCO, which has no versions (its ``created``, a process's start
+    time say, is a property, and servers give SCOs their date_added as version)."""
+    if o.get("type") not in NON_SCO_TYPES:
+        return None
     return o.get("modified") or o.get("created")
 
 
