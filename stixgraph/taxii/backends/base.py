@@ -182,9 +182,8 @@ class TaxiiBackend(ABC):
                           for r in o.get("object_refs") or () if isinstance(r, str)}
                 earlier = self._stored_objects(collection, sorted(wanted - have))
                 observations = normalize_bundle(graph + earlier)
-                referenced = {sid for obs in observations for sid in obs.objects}
                 loose = [o for o in graph if o["type"] != "observed-data"
-                         and o["id"] not in referenced]
+                         and o["id"] not in wanted]  # SCOs no observed-data here names
                 store = self._graph_store(collection)
                 if observations:
                     store.ingest(observations)
