@@ -88,8 +88,9 @@ _COMMON = [
               "service (Splunk) for the other records of the entities found."),
     _opt("--publish", metavar="COLLECTION_URL",
          help="Publish what each GET pulls from a data source (observed-data and SCOs, STIX "
-              "2.1) to this TAXII collection; credentials from STIXGRAPH_TAXII_USER/"
-              "_PASSWORD or _TOKEN.  A profile's 'publish' option does it per data source."),
+              "2.1) to this TAXII 2.1 collection, skipping what it holds already; credentials "
+              "from STIXGRAPH_TAXII_USER/_PASSWORD, _TOKEN or the config file's [taxii] table.  "
+              "A profile's 'publish' option does it per data source."),
     _opt("--display-dir", metavar="DIR",
          help="Where APPLY's maps and plots are written (default: ./stixgraph-displays)."),
     _opt("--open", "open_displays", is_flag=True,

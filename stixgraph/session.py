@@ -9,6 +9,14 @@ This is the library API the CLI, the shell and the Jupyter kernel share::
 
 Each statement runs inside one store transaction: when it fails, variables and stored data
 are exactly as they were before it.
+
+Publishing: ``Session(..., publish=COLLECTION_URL)`` (``stixgraph hunt --publish``), or a
+stix-shifter profile's ``publish`` option (:mod:`stixgraph.sources.profiles`), makes every GET
+from a data source (not from a variable) publish the observations it pulled, prefetched
+records included, to that TAXII 2.1 collection (:func:`stixgraph.taxii.client.publish`, as
+``taxii push`` does; objects already there are not sent again).  The GET's output ends with
+one line per collection, "published N objects to URL (M already there, F failed)"; a publish
+that fails is a warning line and the GET, its variable and its data stay.
 """
 from __future__ import annotations
 
@@ -52,6 +60,19 @@ PREFETCH_ATTR = {"process": "x_unique_id", "ipv4-addr": "value", "ipv6-addr": "v
                  "directory": "path", "mutex": "name", "software": "name",
                  "windows-registry-key": "key"}
 PREFETCH_BATCH = 500  # identity values per query
+
+
+def _keeping(stream, sink: list):
+    """``stream``'s observations, each appended to ``sink`` as it passes; closing it closes
+    ``stream``."""
+    try:
+        for obs in stream:
+            sink.append(obs)
+            yield obs
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
 
 
 def open_store(spec: str | Path | GraphStore | None, password=None) -> GraphStore:
@@ -105,9 +126,16 @@ class Session:
                  source_config: dict | None = None,
                  progress: Callable[[str, int], None] | None = None, prefetch: bool = True,
                  publish: str | None = None):
+        if publish:
+            from .taxii.client import collection_url
+
+            collection_url(publish)  # a malformed URL fails here, once, not at each GET
         self.store = open_store(store)
         self.prefetch = prefetch  # False: never prefetch, whatever the source says
-        self.publish = publish  # a TAXII collection URL every GET from a source publishes to
+        # a TAXII 2.1 collection URL (or taxii:// URI) every GET from a data source publishes
+        # what it pulled to (besides the URL of a profile's ``publish`` option); see _do_get
+        self.publish = publish or None
+        self._received: list | None = None  # a publishing GET's observations, as pulled
         self.now = now
         self.sources = dict(sources or {})  # alias: profile name or URI -> real URI
         self.source_config = source_config or {}
@@ -295,39 +323,56 @@ class Session:
         from .sources import open_source
 
         ds = open_source(uri, self.source_config.get(uri))
+        # publishing: the session's collection, and the one the source's profile names
+        targets = [t for t in dict.fromkeys((self.publish, getattr(ds, "publish", None))) if t]
+        self._received = [] if targets else None
         try:
-            qid = self._pull(ds, uri, stmt.etype, where, span, stmt.limit)
+            try:
+                qid = self._pull(ds, uri, stmt.etype, where, span, stmt.limit)
+            finally:
+                ds.close()
+            birth = self._birth(stmt, "GET", source=uri, cached=True)
+            info = self.store.get_from_query(stmt.out, stmt.etype, qid, where, birth)
+            self.last_source = uri
+            out = [Message(stmt.pos.line, note) for note in getattr(ds, "notes", ())]
+            if info.entities == 0:
+                out.append(Message(stmt.pos.line, f"no {stmt.etype} in {uri} matches this GET"))
+            elif not _is_direct(where, stmt.etype):
+                extra = _extended_part(where, stmt.etype)
+                if self._prefetch(stmt, stmt.out, stmt.etype, uri, extra, span, out):
+                    self.store.get_from_query(stmt.out, stmt.etype, qid, where, birth)  # recount
+            received = self._received
         finally:
-            ds.close()
-        birth = self._birth(stmt, "GET", source=uri, cached=True)
-        info = self.store.get_from_query(stmt.out, stmt.etype, qid, where, birth)
-        self.last_source = uri
-        out = [Message(stmt.pos.line, note) for note in getattr(ds, "notes", ())]
-        if info.entities == 0:
-            out.append(Message(stmt.pos.line, f"no {stmt.etype} in {uri} matches this GET"))
-        elif not _is_direct(where, stmt.etype):
-            extra = _extended_part(where, stmt.etype)
-            if self._prefetch(stmt, stmt.out, stmt.etype, uri, extra, span, out):
-                self.store.get_from_query(stmt.out, stmt.etype, qid, where, birth)  # recount
-        target = self.publish or getattr(ds, "publish", None)
-        if target and info.entities:
-            out.append(self._publish(stmt, target))
+            self._received = None
+        if received:
+            out.extend(self._publish(stmt, t, received) for t in targets)
         return out
 
-    def _publish(self, stmt, url: str) -> Message:
-        """Publish the observations a GET brought (those holding its variable's entities,
-        prefetched ones included) to a TAXII collection.  A failure is a warning: the GET
-        and its data stay."""
+    def _publish(self, stmt, url: str, observations: list) -> Message:
+        """Publish ``observations`` (what a GET pulled from its data source, prefetched
+        records included, as normalised) to the TAXII collection ``url``, as ``taxii push``
+        does: observed-data and SCOs, STIX 2.1.  One line says what happened; a failure is a
+        warning and leaves the GET, its variable and the stored data as they are."""
         from .taxii.client import observations_to_stix, publish, redact
 
+        where = redact(url)
         try:
-            objects = observations_to_stix(self.store.observations_of(stmt.out))
-            report = publish(objects, url)
-        except StixgraphError as e:
-            return Message(stmt.pos.line, f"publishing {stmt.out} to {redact(url)} failed "
-                                          f"({e}); {stmt.out} and the stored data are kept")
-        level = "info" if report.ok else "warning"
-        return Message(stmt.pos.line, f"{stmt.out}: published to {report.summary()}", level)
+            report = publish(observations_to_stix(observations), url)
+        except Exception as e:  # noqa: BLE001 - publishing never fails the GET
+            if isinstance(e, StixgraphError):  # one line, URL redacted, never a credential
+                why = str(e).removeprefix(f"{where}: ")
+            else:  # not ours: its text might hold anything (a URL with a password)
+                why = f"internal error ({type(e).__name__})"
+            why = " ".join(why.split())
+            return Message(stmt.pos.line, f"publishing to {where} failed, {stmt.out} and its "
+                                          f"data are kept: {why}")
+        text = (f"published {report.succeeded} objects to {report.collection} "
+                f"({report.present} already there, {report.failed} failed"
+                + (f", {report.pending} pending" if report.pending else "") + ")")
+        if report.failures:
+            i, m = report.failures[0]
+            text += f"; first failure {i}: {' '.join(str(m).split())}"
+        return Message(stmt.pos.line, text, "info" if report.ok else "warning")
 
     def _prefetch(self, stmt, var: str, etype: str, uri: str | None, extra: ir.Expr | None,
                   span, out: list) -> bool:
@@ -351,6 +396,7 @@ class Session:
                 if tr:
                     span = (_parse_ts(tr[0]) - DEREF_TIME_MARGIN,
                             _parse_ts(tr[1]) + DEREF_TIME_MARGIN)
+            mark = len(self._received) if self._received is not None else 0
             try:
                 with self.store.atomic():
                     for i in range(0, len(values), PREFETCH_BATCH):
@@ -359,6 +405,8 @@ class Session:
                         where = cond if extra is None else ir.And((cond, extra))
                         self._pull(ds, uri, etype, where, span, None)
             except StixgraphError as e:
+                if self._received is not None:  # not stored, so not published
+                    del self._received[mark:]
                 out.append(Message(stmt.pos.line, f"prefetch of {var} from {uri} failed, "
                                                   f"{var} holds what was stored before: {e}"))
                 return False
@@ -385,10 +433,14 @@ class Session:
             # child processes (query_prepared) do that work there, overlapping the writes
             prepare = getattr(self.store, "prepare_chunk", None)
             fast = getattr(ds, "query_prepared", None)
+            if self._received is not None:  # a publishing GET keeps the observations
+                fast = None
             if prepare is not None and fast is not None:
                 stream = fast(q, prepare, cb)
             if stream is None:
                 stream = ds.query(q, cb)
+                if self._received is not None:
+                    stream = _keeping(stream, self._received)
             try:
                 self.store.ingest(stream, qid)
             except SplitFailed:  # nothing stored (ingest is atomic): read in one part

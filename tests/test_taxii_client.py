@@ -76,6 +76,36 @@ def test_credentials_never_shown(monkeypatch):
     assert r.headers["Authorization"] == "Bearer tok-123"
 
 
+def test_credentials_read_the_config_file_only_when_needed(monkeypatch, tmp_path):
+    from stixgraph.sources import profiles
+
+    reads: list[str] = []
+    real = profiles.config_table
+
+    def counting(section, *a, **kw):
+        reads.append(section)
+        return real(section, *a, **kw)
+
+    monkeypatch.setattr(profiles, "config_table", counting)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[taxii]\nuser = "file-user"\npassword = "file-pw"\n'
+                   '[stixshifter.one]\nconnector = "splunk"\n')
+    monkeypatch.setenv("STIXGRAPH_CONFIG", str(cfg))
+    assert tc.credentials().user == USER and reads == []  # the environment's
+    monkeypatch.delenv(tc.ENV_USER)
+    assert tc.credentials({"token": "t"}).token == "t" and reads == []  # the source's
+    c = tc.credentials()
+    assert (c.user, c.password, c.origin, reads) == ("file-user", "file-pw", "config file",
+                                                     ["taxii"])
+    assert profiles.profile_names() == ["one"]  # the same reader, for profiles
+    cfg.write_text('[taxii\nuser = "x"\n')
+    with pytest.raises(tc.TaxiiError, match="cannot read the config file"):
+        tc.credentials()
+    assert profiles.profile_names() == []  # listing never fails
+    with pytest.raises(DataSourceError, match="cannot read the config file"):
+        profiles.load_profile("one")
+
+
 def test_publish_demo_twice_no_duplicates(srv):
     objs = _demo_objects()
     url = srv.collection_url(WRITABLE)

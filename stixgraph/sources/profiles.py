@@ -18,7 +18,12 @@ Kestrel's own ``~/.config/kestrel/stixshifter.yaml`` (``profiles: {name: {connec
 connection, config}}``) is read too when PyYAML is installed.  Profile names are
 case-insensitive.  ``connection.options`` holds stix-shifter's options (``result_limit``,
 ``time_range``, ``index``...) and stixgraph's own retrieval settings, which are taken out
-before stix-shifter sees them (:data:`RETRIEVAL_OPTIONS`).
+before stix-shifter sees them (:data:`RETRIEVAL_OPTIONS`).  Among them ``publish``, a TAXII
+2.1 collection URL (``https://HOST/API_ROOT/collections/ID/`` or ``taxii://HOST/API_ROOT/ID/``):
+every GET from the profile then publishes the observations it pulled there (see
+:class:`stixgraph.session.Session`), e.g. ``options = { publish = "https://..." }`` in the
+TOML table or ``"options": {"publish": "https://..."}`` in the JSON of
+``STIXSHIFTER_<NAME>_CONNECTION``.
 """
 from __future__ import annotations
 
@@ -97,20 +102,29 @@ def _from_env(name: str) -> tuple[dict, str] | None:
     return raw, f"environment ({prefix}*)"
 
 
-def _from_toml(name: str) -> tuple[dict, str] | None:
-    path = config_path()
-    if not path.is_file():
-        return None
+def config_table(section: str, error: type[DataSourceError] = DataSourceError) -> dict | None:
+    """The ``[section]`` table of the config file (:func:`config_path`); None when the file or
+    the table is missing (or the section is not a table).  A file that cannot be read or is
+    not TOML raises ``error`` (one line naming the file, never its content)."""
     import tomllib
 
+    path = config_path()
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
+    except FileNotFoundError:
+        return None
     except (OSError, tomllib.TOMLDecodeError) as e:
-        raise DataSourceError(f"{path}: cannot read the config file: {e}") from None
-    profiles = {k.lower(): v for k, v in (data.get("stixshifter") or {}).items()}
+        raise error(f"{path}: cannot read the config file ({type(e).__name__}: "
+                    f"{getattr(e, 'strerror', None) or e})") from None
+    t = data.get(section)
+    return t if isinstance(t, dict) else None
+
+
+def _from_toml(name: str) -> tuple[dict, str] | None:
+    profiles = {k.lower(): v for k, v in (config_table("stixshifter") or {}).items()}
     raw = profiles.get(name.lower())
-    return (raw, f"{path} [stixshifter.{name}]") if raw is not None else None
+    return (raw, f"{config_path()} [stixshifter.{name}]") if raw is not None else None
 
 
 def _from_kestrel_yaml(name: str) -> tuple[dict, str] | None:
@@ -143,15 +157,10 @@ def _names_in_env() -> set[str]:
 def profile_names() -> list[str]:
     """Every profile this machine knows (for messages and completion)."""
     names = _names_in_env()
-    path = config_path()
-    if path.is_file():
-        import tomllib
-
-        try:
-            with open(path, "rb") as f:
-                names |= {k.lower() for k in (tomllib.load(f).get("stixshifter") or {})}
-        except Exception:  # noqa: BLE001 - listing must not fail
-            pass
+    try:
+        names |= {k.lower() for k in (config_table("stixshifter") or {})}
+    except DataSourceError:  # listing must not fail
+        pass
     return sorted(names)
 
 
@@ -194,9 +203,16 @@ def load_profile(name: str) -> Profile:
         retrieval["retry_backoff"] = max(0.0, float(retrieval["retry_backoff"]))
         if not isinstance(retrieval["prefetch"], bool):
             raise ValueError(f"prefetch must be true or false, not {retrieval['prefetch']!r}")
-        if retrieval["publish"] is not None and not isinstance(retrieval["publish"], str):
-            raise ValueError(f"publish must be a TAXII collection URL, not "
-                             f"{retrieval['publish']!r}")
+        if retrieval["publish"] is not None:
+            if not isinstance(retrieval["publish"], str):
+                raise ValueError(f"publish must be a TAXII collection URL, not "
+                                 f"{retrieval['publish']!r}")
+            from ..taxii.client import collection_url
+
+            try:
+                collection_url(retrieval["publish"])
+            except DataSourceError as e:  # one line, without credentials
+                raise ValueError(f"publish: {e}") from None
     except (TypeError, ValueError) as e:
         raise DataSourceError(f"{origin}: bad retrieval option: {e}") from None
     return Profile(name.lower(), connector, connection, json.loads(json.dumps(config)), origin,

@@ -32,24 +32,9 @@ from typing import Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 from ..stix.model import Observation
-from ..stix.normalize import NON_SCO_TYPES, normalize_bundle
+from ..stix.normalize import NON_SCO_TYPES, _refs_in, normalize_bundle
 from .base import DataSource, SourceQuery
 from .bundle import BundleSource
-
-
-def _refs(v, out: set) -> None:
-    """Every ``type--uuid`` id under ``*_ref``/``*_refs`` keys of ``v``."""
-    if isinstance(v, dict):
-        for k, x in v.items():
-            if k.endswith("_ref") and isinstance(x, str):
-                out.add(x)
-            elif k.endswith("_refs") and isinstance(x, list):
-                out.update(i for i in x if isinstance(i, str))
-            elif isinstance(x, (dict, list)):
-                _refs(x, out)
-    elif isinstance(v, list):
-        for x in v:
-            _refs(x, out)
 
 
 def _type_of(i: str) -> str:
@@ -101,10 +86,11 @@ class TaxiiSource(DataSource):
         for od in kept:
             wanted.update(i for i in od.get("object_refs") or () if isinstance(i, str))
         for _ in range(int(self.config.get("ref_rounds", 3))):
-            for i in list(wanted):
-                if i in got:
-                    _refs({k: v for k, v in got[i].items()
-                           if k not in ("created_by_ref", "object_marking_refs")}, wanted)
+            refs: list[str] = []
+            for i in wanted:
+                if i in got:  # SCO refs (_refs_in skips normalize.NON_SCO_REFS)
+                    _refs_in(got[i], refs)
+            wanted.update(refs)
             types = {_type_of(i) for i in wanted if i not in got} - NON_SCO_TYPES - fetched_types
             if not types:
                 break

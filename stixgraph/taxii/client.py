@@ -109,28 +109,24 @@ def credentials(config: dict | None = None) -> Credentials | None:
     if env.get(ENV_USER):
         return Credentials(user=env[ENV_USER], password=env.get(ENV_PASSWORD, ""),
                            origin=f"{ENV_USER}/{ENV_PASSWORD}")
-    for table, origin in ((config, "source config"), (_config_file_table(), "config file")):
-        if table and (table.get("token") or table.get("user")):
-            return Credentials(user=table.get("user"), password=table.get("password"),
-                               token=table.get("token"), origin=origin)
+    found = _from_table(config, "source config")
+    if found is None:  # the config file is read only when nothing else gave credentials
+        found = _from_table(_config_file_table(), "config file")
+    return found
+
+
+def _from_table(table: dict | None, origin: str) -> Credentials | None:
+    if table and (table.get("token") or table.get("user")):
+        return Credentials(user=table.get("user"), password=table.get("password"),
+                           token=table.get("token"), origin=origin)
     return None
 
 
 def _config_file_table() -> dict | None:
-    import tomllib
+    """The config file's ``[taxii]`` table (:func:`stixgraph.sources.profiles.config_table`)."""
+    from ..sources.profiles import config_table
 
-    from ..sources.profiles import config_path
-
-    path = config_path()
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except FileNotFoundError:
-        return None
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise TaxiiError(f"{path}: cannot read the config file ({type(e).__name__})") from None
-    t = data.get("taxii")
-    return t if isinstance(t, dict) else None
+    return config_table("taxii", TaxiiError)
 
 
 # -- URLs --------------------------------------------------------------------------------
