@@ -16,6 +16,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 
 USER, PASSWORD = "admin", "Password0"
@@ -130,3 +131,12 @@ def medallion_server(workdir: Path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+@pytest.fixture
+def medallion_credentials(monkeypatch, tmp_path):
+    """The tests' medallion user in the environment, and no config file."""
+    monkeypatch.delenv("STIXGRAPH_TAXII_TOKEN", raising=False)
+    monkeypatch.setenv("STIXGRAPH_TAXII_USER", USER)
+    monkeypatch.setenv("STIXGRAPH_TAXII_PASSWORD", PASSWORD)
+    monkeypatch.setenv("STIXGRAPH_CONFIG", str(tmp_path / "none.toml"))

@@ -17,7 +17,7 @@ from stixgraph.session import Session
 from stixgraph.stix.normalize import normalize_bundle
 from stixgraph.taxii import client as tc
 from taxii_servers import (PASSWORD, PULL, READONLY, SMALL, SMALL_LIMIT, USER, WRITABLE,
-                           medallion_server)
+                           medallion_credentials, medallion_server)  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +26,7 @@ def srv(tmp_path_factory):
         yield s
 
 
-@pytest.fixture(autouse=True)
-def creds(monkeypatch, tmp_path):
-    monkeypatch.delenv(tc.ENV_TOKEN, raising=False)
-    monkeypatch.setenv(tc.ENV_USER, USER)
-    monkeypatch.setenv(tc.ENV_PASSWORD, PASSWORD)
-    monkeypatch.setenv("STIXGRAPH_CONFIG", str(tmp_path / "none.toml"))
+pytestmark = pytest.mark.usefixtures("medallion_credentials")
 
 
 def _obs(i: int, name: str, t: str = "2024-01-01T00:00:00.000Z"):

@@ -18,7 +18,8 @@ from stixgraph.session import Session
 from stixgraph.sources.bundle import BundleSource
 from stixgraph.sources.profiles import load_profile
 from stixgraph.taxii import client as tc
-from taxii_servers import CLI, PASSWORD, PULL, READONLY, USER, WRITABLE, medallion_server
+from taxii_servers import (CLI, PASSWORD, PULL, READONLY, USER, WRITABLE,  # noqa: F401
+                           medallion_credentials, medallion_server)
 
 
 
@@ -28,12 +29,7 @@ def srv(tmp_path_factory):
         yield s
 
 
-@pytest.fixture(autouse=True)
-def creds(monkeypatch, tmp_path):
-    monkeypatch.delenv(tc.ENV_TOKEN, raising=False)
-    monkeypatch.setenv(tc.ENV_USER, USER)
-    monkeypatch.setenv(tc.ENV_PASSWORD, PASSWORD)
-    monkeypatch.setenv("STIXGRAPH_CONFIG", str(tmp_path / "none.toml"))
+pytestmark = pytest.mark.usefixtures("medallion_credentials")
 
 
 @pytest.fixture

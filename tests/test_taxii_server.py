@@ -337,6 +337,23 @@ def test_an_sco_with_a_random_id_is_stored_under_its_deterministic_id(served):
     assert versions == [detail["version"]]
 
 
+def test_a_loose_sco_may_reference_scos_posted_before(served):
+    url, _ = served
+    src = {"type": "ipv4-addr", "spec_version": "2.1", "value": "10.9.9.9"}
+    dst = {"type": "ipv4-addr", "spec_version": "2.1", "value": "203.0.113.77"}
+    for o in (src, dst):
+        o["id"] = sco_id(o)
+    assert _post(url, [src, dst]).status_code == 202
+    nt = {"type": "network-traffic", "spec_version": "2.1", "src_ref": src["id"],
+          "dst_ref": dst["id"], "dst_port": 8443, "protocols": ["tcp"]}
+    nt["id"] = sco_id(nt)
+    r = _post(url, [nt])
+    assert "message" not in r.json()["successes"][0]  # stored under the id it was sent with
+    got = requests.get(coll_url(url) + f"objects/{nt['id']}/", auth=("bob", PW["bob"]),
+                       headers=H).json()["objects"][0]
+    assert got["src_ref"] == src["id"] and got["dst_ref"] == dst["id"]
+
+
 # ---------------------------------------------------------------- concurrency
 
 def test_paging_while_others_write_loses_and_repeats_nothing(served):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ...stix.ids import sco_id
-from ...stix.normalize import NON_SCO_TYPES, normalize_bundle, normalize_objects
+from ...stix.normalize import NON_SCO_TYPES, _refs_in, normalize_bundle, normalize_objects
 
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 #: collection ids: uuid5 of the store collection's name in this namespace (stable per name)
@@ -187,9 +187,13 @@ class TaxiiBackend(ABC):
                 store = self._graph_store(collection)
                 if observations:
                     store.ingest(observations)
-                if loose:
-                    store.add_objects(list(normalize_objects({o["id"]: o for o in loose}
-                                                             ).values()))
+                if loose:  # their refs may name SCOs posted before: resolve those too
+                    refs: list = []
+                    for o in loose:
+                        _refs_in(o, refs)
+                    before = self._stored_objects(collection, sorted(set(refs) - have))
+                    items = {o["id"]: o for o in before + loose}
+                    store.add_objects(list(normalize_objects(items).values()))
                 self._show_again(collection, sorted(have | set(stored.values())))
             if other:
                 self._store_other(collection, other)
