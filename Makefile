@@ -4,7 +4,8 @@
 #   make test    run the test suite
 #   make bench   side-by-side benchmarks: the scale hunt against Kestrel v1
 #                (BENCH_SIZES=10000,50000,200000), then Splunk rows into the store against
-#                plain stix-shifter translation (BENCH_SPLUNK_ROWS=100000)
+#                plain stix-shifter translation (BENCH_SPLUNK_ROWS=100000), then TAXII: post and
+#                page 100k objects, stixgraph's server against medallion (BENCH_TAXII_OBJECTS)
 #   make clean   remove build/ and bench/out/ (bundles, Kestrel venv); distclean also .venv
 # Every target builds .venv (python3 from PATH) when missing and re-installs stixgraph into
 # it when pyproject.toml changes.  Only pip talks to the network.
@@ -44,9 +45,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(VENV)/bin/pytest -q
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-test  # bench/taxii.py runs medallion (a test extra)
 	$(PY) bench/run.py
 	$(PY) bench/splunk.py
+	$(PY) bench/taxii.py
 
 clean:
 	rm -rf $(BUILD) bench/out .pytest_cache
