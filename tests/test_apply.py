@@ -105,3 +105,34 @@ def test_unknown_scheme_and_missing_variable(s):
         s.run("APPLY ftp://x ON procs")
     with pytest.raises(HuntSemanticError, match="unknown variable|nope"):
         s.run("APPLY python://mine ON nope WITH factor=1")
+
+
+def test_the_builtins_run_through_apply_and_docker_falls_back_once(make_session, tmp_path):
+    """The seed's cells as written (docker://) run the built-ins in-process when no Docker
+    engine answers, saying so once; their attributes are stored, their displays returned."""
+    s = make_session()
+    uri = write(tmp_path / "b.json", bundle20([
+        proc_obs(100, "cmd.exe", 'net user /add "Alex"', dst="140.82.114.3"),
+        proc_obs(200, "svchost.exe", "svchost.exe -k netsvcs", dst="10.1.2.3")]))
+    s.run(f'procs = GET process FROM "{uri}" WHERE pid > 0\n'
+          "nt = FIND network-traffic CREATED BY procs")
+    from stixgraph.analytics.runner import docker_available
+
+    if docker_available():
+        pytest.skip("a Docker engine answers here: docker:// would run Kestrel's images")
+    out = s.run("APPLY docker://susp_scoring ON procs")
+    notes = [d.text for d in out if isinstance(d, Message)]
+    assert any("no Docker engine; running stixgraph's built-in 'susp_scoring'" in n
+               for n in notes)
+    scores = dict(rows(s, "DISP procs ATTR pid, x_suspicious_score"))
+    assert scores[100] > 0.5 > scores[200]
+    again = [d.text for d in s.run("APPLY docker://susp_scoring ON procs")
+             if isinstance(d, Message)]
+    assert not any("no Docker engine" in n for n in again)  # said once per session
+    out = s.run("APPLY python://attribute-plot ON nt WITH XPARAM=dst_port")
+    vis = [d for d in out if isinstance(d, Visual)]
+    assert vis and vis[0].png.startswith(b"\x89PNG") and vis[0].html
+    out = s.run("APPLY docker://domainnamelookup ON nt WITH resolver='127.0.0.1:9', rdap=off, "
+                "timeout=1")
+    assert any("lookups failed" in d.text for d in out if isinstance(d, Message))
+    assert all(r[1] == "" for r in rows(s, "DISP nt ATTR dst_port, x_domain_name"))
