@@ -968,9 +968,17 @@ def serve(events, more, host, port, allow_remote, tz, username, password, now, p
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    saved = log.level, log.propagate
     log.addHandler(handler)
     log.setLevel(logging.INFO if verbose else logging.WARNING)
     log.propagate = False
+
+    def restore():  # the logger is the module's: as it was once the command ends, however
+        log.removeHandler(handler)
+        log.setLevel(saved[0])
+        log.propagate = saved[1]
+
+    click.get_current_context().call_on_close(restore)
 
     from .events import EventStore
 
