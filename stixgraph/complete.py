@@ -52,8 +52,8 @@ def complete(session, code: str, pos: int) -> tuple[int, list[str]]:
     tokens = before.split()
     prev = tokens[-1].upper() if tokens else ""
     store = session.store
-    variables = [v.name for v in store.variables()]
     vtypes = {v.name: v.type for v in store.variables()}
+    variables = list(vtypes)
 
     def pick(options, case_keywords=False):
         if case_keywords and word and word[0].islower():

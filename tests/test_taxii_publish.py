@@ -206,7 +206,6 @@ def test_profile_publish_option_in_the_config_file(tmp_path, monkeypatch):
 def test_a_profile_publishes_its_gets(srv, bundle, monkeypatch, tmp_path):
     """The profile's GETs (prefetched records included) go to its collection; a GET from
     another source in the same session does not."""
-    pytest.importorskip("stix_shifter_modules.splunk")
     from test_stixshifter_e2e import NOW, PREFETCH_ROWS, SPAN
 
     from stixgraph.demo.run import splunk_profile

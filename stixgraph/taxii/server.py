@@ -190,15 +190,18 @@ class TaxiiApp:
                             [("WWW-Authenticate", 'Basic realm="stixgraph", Bearer')])
         return user
 
+    def _served(self) -> list[Collection]:
+        """The store's collections this server exposes (one read of the store)."""
+        every = self.backend.collections()
+        names = set(self.access.served([c.name for c in every]))
+        return [c for c in every if c.name in names]
+
     def _visible(self, user) -> list[Collection]:
-        names = set(self.access.served([c.name for c in self.backend.collections()]))
-        return [c for c in self.backend.collections()
-                if c.name in names and self.access.can_read(user, c.name)]
+        return [c for c in self._served() if self.access.can_read(user, c.name)]
 
     def _collection(self, key: str, user) -> Collection:
-        served = set(self.access.served([c.name for c in self.backend.collections()]))
-        for c in self.backend.collections():
-            if c.name in served and key in (c.id, c.name):
+        for c in self._served():
+            if key in (c.id, c.name):
                 if self.access.can_read(user, c.name):
                     return c
                 break
@@ -388,7 +391,7 @@ class TaxiiApp:
         unknown = sorted(k for k in query if k not in _DELETE_FILTERS)
         if unknown:
             raise HTTPError(400, "Bad request", f"unknown parameter {unknown[0]!r} for DELETE")
-        flt, _, _ = self._filter("object", {k: v for k, v in query.items()}, obj_id)
+        flt, _, _ = self._filter("object", query, obj_id)
         if "match[version]" not in query:
             flt = Filter(ids=flt.ids, versions=("all",), spec_versions=flt.spec_versions)
         if not self.backend.delete(coll.name, flt):

@@ -124,14 +124,7 @@ class ArangoTaxiiBackend(TaxiiBackend):
     def delete(self, collection, flt):
         with self._lock:
             store = self._store(collection)
-            keys = []
-            after = None
-            while True:
-                page = self.page(collection, flt, 1000, after, objects=False)
-                keys += [r.cursor[2] for r in page.records]
-                if not page.more:
-                    break
-                after = page.records[-1].cursor
+            keys = [r.cursor[2] for r in self._matching(collection, flt)]
             if keys:
                 with store.atomic():
                     store._aql("FOR k IN @k UPDATE k WITH {_taxii: {first: true, last: true, "

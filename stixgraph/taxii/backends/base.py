@@ -234,6 +234,16 @@ class TaxiiBackend(ABC):
     def _store_other(self, collection: str, objs: list[dict]) -> None:
         """Objects outside the graph (SDOs, SROs, markings), each version once."""
 
+    def _matching(self, collection: str, flt: Filter):
+        """Every record ``flt`` selects, page after page (without their objects)."""
+        after = None
+        while True:
+            page = self.page(collection, flt, 1000, after, objects=False)
+            yield from page.records
+            if not page.more:
+                return
+            after = page.records[-1].cursor
+
     @abstractmethod
     def delete(self, collection: str, flt: Filter) -> int:
         """Remove the versions ``flt`` selects (one object id); returns how many."""

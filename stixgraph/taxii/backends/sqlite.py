@@ -217,7 +217,7 @@ class SQLiteTaxiiBackend(TaxiiBackend):
             store = self._store(collection)
             n = 0
             with store.atomic():
-                for rec in self._all(store, collection, flt):
+                for rec in list(self._matching(collection, flt)):
                     if rec.cursor[1] == _TAXII:
                         store.db.execute("DELETE FROM taxii_objects WHERE seq = ?",
                                          (rec.cursor[2],))
@@ -226,15 +226,6 @@ class SQLiteTaxiiBackend(TaxiiBackend):
                                          (store.cid, rec.id))
                     n += 1
             return n
-
-    def _all(self, store, collection, flt):
-        after = None
-        while True:
-            page = self.page(collection, flt, 1000, after, objects=False)
-            yield from page.records
-            if not page.more:
-                return
-            after = page.records[-1].cursor
 
     def save_status(self, collection, status):
         with self._lock:
