@@ -218,9 +218,14 @@ def draw(plan: Plan):
     if plan.kind == "timeseries":
         s = plan.data
         idx = s.index.tz_convert("UTC").tz_localize(None)
-        ax.plot(idx, s.to_numpy(), drawstyle="steps-post" if len(s) > 1 else "default",
-                marker="o" if len(s) <= 40 else None, markersize=3, color="#1f5fa8")
-        ax.fill_between(idx, s.to_numpy(), step="post", alpha=0.15, color="#1f5fa8")
+        # each bucket is a step as wide as the bucket, the last one too (it ends one bucket
+        # after its start); the markers sit on the buckets' starts
+        end = idx[-1] + pd.tseries.frequencies.to_offset(plan.bucket)
+        xs, ys = idx.append(pd.DatetimeIndex([end])), [*s.to_numpy(), s.to_numpy()[-1]]
+        ax.plot(xs, ys, drawstyle="steps-post", color="#1f5fa8")
+        if len(s) <= 40:
+            ax.plot(idx, s.to_numpy(), "o", markersize=3, color="#1f5fa8")
+        ax.fill_between(xs, ys, step="post", alpha=0.15, color="#1f5fa8")
         loc = mdates.AutoDateLocator()
         ax.xaxis.set_major_locator(loc)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
@@ -233,7 +238,14 @@ def draw(plan: Plan):
                 color="#1f5fa8")
     else:
         s = plan.data.iloc[::-1]  # largest on top
-        ax.barh([str(i) for i in s.index], s.to_numpy(), color="#1f5fa8")
+        bars = ax.barh([str(i) for i in s.index], s.to_numpy(), color="#1f5fa8", height=0.6)
+        pad = max(0.0, (4 - len(s)) / 2)  # one or two bars stay bars, not slabs
+        ax.set_ylim(-0.5 - pad, len(s) - 0.5 + pad)
+        ax.bar_label(bars, padding=3, fontsize=8)  # the value at each bar's end
+        ax.margins(x=0.08)
+        if plan.ylabel and not plan.ylabel.startswith("sum"):  # counts: whole ticks
+            from matplotlib.ticker import MaxNLocator
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(axis="y", labelsize=8 if len(s) > 12 else 10)
     ax.set_title(plan.title, fontsize=11)
     if plan.kind == "bar":
