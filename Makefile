@@ -40,7 +40,8 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 demo: $(VENV)/.installed
 	@mkdir -p $(BUILD)
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_DB)-journal
-	$(VENV)/bin/stixgraph demo --size $(DEMO_SIZE) --seed $(DEMO_SEED) --store $(DEMO_DB)
+	$(VENV)/bin/stixgraph demo --size $(DEMO_SIZE) --seed $(DEMO_SEED) --store $(DEMO_DB) \
+	    --display-dir $(BUILD)/displays
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/pytest -q

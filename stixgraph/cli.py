@@ -15,6 +15,7 @@ import time
 import traceback
 from collections import defaultdict
 from datetime import datetime, timezone
+from pathlib import Path
 
 import click
 import orjson
@@ -247,12 +248,19 @@ def demo(ctx, size, seed):
     out = _renderer(ctx)
     progress = _Progress() if sys.stderr.isatty() else None
 
+    written: list[str] = []
+
     def write(d):
         if progress:
             progress.clear()
         out.write(d)
+        written.extend(getattr(d, "files", ()))
+
+    # each hunt's maps and plots go to a folder of their own: DIR/<hunt>/line012-<title>.html
+    displays = out.display_dir
 
     def announce(name):
+        out.display_dir = displays / Path(name).stem
         if opts.get("output", "table") == "table":
             click.echo(f"\n=== {name}")
 
@@ -261,6 +269,11 @@ def demo(ctx, size, seed):
                  write=write, announce=announce, progress=progress,
                  prefetch=not opts.get("no_prefetch"))
     if opts.get("output", "table") == "table":
+        if written:
+            click.echo(f"\nThe APPLY cells' maps and plots ({len(written)} files) are in "
+                       f"{displays}/:")
+            for f in written:
+                click.echo(f"  {Path(f).relative_to(displays)}")
         now = caldera.DEMO_NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
         click.echo("\nThe same hunts as a notebook, examples/caldera-investigation.ipynb:\n"
                    "  python -m stixgraph.demo.caldera build/caldera.jsonl --format cim\n"

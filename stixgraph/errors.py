@@ -42,10 +42,6 @@ class HuntSemanticError(StixgraphError):
         super().__init__(f"{where}{what}{message}")
 
 
-class NotAvailableError(HuntSemanticError):
-    """A command that parses but is not available in this version (e.g. APPLY)."""
-
-
 class DataSourceError(StixgraphError):
     """A data source could not be read (bad file, truncated bundle, HTTP failure...)."""
 

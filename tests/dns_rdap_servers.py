@@ -52,6 +52,14 @@ RDAP = {
                              "ORG-GI58-RIPE", "GitHub, Inc"),
 }
 
+#: the demo scenario's six GitHub addresses (caldera.GITHUB_IPS): the seed's answers, and
+#: GitHub's naming for 185.199.108.133, which the seed's table does not show
+DEMO_PTRS = {**PTRS, "185.199.111.154": "cdn-185-199-111-154.github.com",
+             "140.82.114.4": "lb-140-82-114-4-iad.github.com",
+             "185.199.108.133": "cdn-185-199-108-133.github.com"}
+DEMO_RDAP = {**RDAP, "140.82.114.4": RDAP["140.82.114.3"],
+             "185.199.111.154": RDAP["185.199.111.133"], "185.199.108.133": RDAP["185.199.111.133"]}
+
 
 def reverse_name(ip: str) -> str:
     return ".".join(reversed(ip.split("."))) + ".in-addr.arpa."

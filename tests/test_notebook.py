@@ -15,6 +15,8 @@ from nbclient.exceptions import CellExecutionError
 from stixgraph.demo import caldera, notebook, run as demo_run
 from stixgraph.kernel import kernel_spec
 
+from dns_rdap_servers import DEMO_PTRS, DEMO_RDAP, FakeDNS, FakeRDAP
+
 NB = Path(__file__).resolve().parents[1] / "examples" / "caldera-investigation.ipynb"
 
 
@@ -45,10 +47,13 @@ def _text(nb) -> str:
     return "\n".join(out)
 
 
-def test_the_notebook_runs_top_to_bottom_against_the_demo(kernel_env):
+def test_the_notebook_runs_top_to_bottom_against_the_demo(kernel_env, monkeypatch):
     nb = nbformat.read(str(NB), as_version=4)
-    with demo_run.demo_splunk(caldera.DEFAULT_SIZE, caldera.DEFAULT_SEED):
-        NotebookClient(nb, timeout=300, kernel_name="stixgraph").execute()
+    with FakeDNS(DEMO_PTRS) as dns, FakeRDAP(DEMO_RDAP) as rdap:
+        monkeypatch.setenv("STIXGRAPH_DNS", dns.address)  # the kernel inherits them
+        monkeypatch.setenv("STIXGRAPH_RDAP", rdap.url)
+        with demo_run.demo_splunk(caldera.DEFAULT_SIZE, caldera.DEFAULT_SEED):
+            NotebookClient(nb, timeout=300, kernel_name="stixgraph").execute()
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.outputs for c in code)
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
@@ -58,6 +63,11 @@ def test_the_notebook_runs_top_to_bottom_against_the_demo(kernel_env):
     assert "LaZagne.exe" in text and "SharpShares.exe" in text  # the GitHub downloads
     assert "140.82.114.3" in text
     assert "[SUMMARY]" in text
+    # the APPLY cells: the enriched table, and the map and plots inline
+    assert "lb-140-82-114-3-iad.github.com" in text and "GitHub, Inc. (GITHU)" in text
+    shown = [o.data for c in code for o in c.outputs if o.output_type == "display_data"]
+    assert sum("pinip-data" in d.get("text/html", "") for d in shown) == 1
+    assert sum("image/png" in d for d in shown) == 2  # the two attribute-plots
 
 
 def test_run_all_stops_at_a_failing_cell(kernel_env):

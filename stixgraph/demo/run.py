@@ -14,12 +14,10 @@ stix-shifter ``splunk`` module over TLS.
 from __future__ import annotations
 
 import json
-import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..display import Message
 from ..environ import environ
 
 HUNTS_DIR = Path(__file__).resolve().parent / "hunts"
@@ -55,19 +53,6 @@ def demo_splunk(size: int, seed: int, *, rows: list[dict] | None = None) -> Iter
             yield emu
 
 
-_APPLY_LINE = re.compile(r"#\s*(APPLY\s+\S+\s+ON\s+\w+)", re.I)
-
-
-def _skipped_applies(text: str) -> list[tuple[int, str]]:
-    """The seed's APPLY statements a demo hunt keeps commented out: (line, statement)."""
-    out = []
-    for n, line in enumerate(text.splitlines(), 1):
-        m = _APPLY_LINE.match(line.strip())
-        if m:
-            out.append((n, " ".join(m.group(1).split())))
-    return out
-
-
 def run(store: str, *, size: int, seed: int, write: Callable[[object], None],
         announce: Callable[[str], None], hunts: list[Path] | None = None,
         progress=None, prefetch: bool = True) -> None:
@@ -84,9 +69,6 @@ def run(store: str, *, size: int, seed: int, write: Callable[[object], None],
                 text = path.read_text(encoding="utf-8")
                 for d in session.iter_run(text, str(path)):
                     write(d)
-                for line, apply in _skipped_applies(text):
-                    write(Message(line, f"{apply}: analytics are not available yet in this "
-                                        f"version; the seed's line is kept as a comment", "info"))
         finally:
             if session.store is not store:
                 session.store.close()
