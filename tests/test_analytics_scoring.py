@@ -4,6 +4,7 @@ line."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -243,3 +244,71 @@ def test_builtin_rules_load_and_are_documented():
     assert len(ids) == len(set(ids)) >= 15
     assert all(r.description and 0 < r.weight <= 1 for r in rules)
     assert ss.BUILTIN_RULES.read_text().startswith("# Rules of the susp_scoring analytic")
+
+
+# -- on real data: the demo scenario and OTRF's benign diagnostics, loaded together ----------
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: OTRF's Empire run-key dataset: around the attack, the Azure guest agent's diagnostics
+#: script (cscript.exe, as the machine account) runs cmd /c ipconfig /all, arp -a, nbtstat,
+#: net config rdr/srv, netsh, reg, sc, certutil, wevtutil: recon look-alikes, benign.
+OTRF_DIAGNOSTICS = DATA / "otrf" / ("atomic__windows__persistence__host__empire_persistence_"
+                                    "registry_modification_run_keys_standard_user.zip")
+RECON_LOOKALIKES = {"cscript.exe", "cmd.exe", "ipconfig.exe", "arp.exe", "nbtstat.exe",
+                    "net.exe", "net1.exe", "netsh.exe", "reg.exe", "sc.exe", "certutil.exe",
+                    "wevtutil.exe"}
+# the seed's cell, over both datasets' time ranges (OTRF's is 2020-09)
+HUNT = r"""
+procs = GET process FROM stixshifter://splunk
+WHERE [process:binary_ref.name MATCHES '.+\.(exe|dll|bat)$' AND process:binary_ref.name != 'powershell.exe'] START t'2020-09-01T00:00:00Z' STOP t'2024-12-24T00:00:00Z'
+APPLY docker://susp_scoring ON procs
+DISP TIMESTAMPED(procs) ATTR first_observed, pid, name, command_line, x_suspicious_score
+"""
+
+
+@pytest.fixture(scope="module")
+def ranked():
+    """(first_observed, pid, name, command_line, score) of every process observation, the demo
+    scenario's and OTRF's, served by the Splunk emulator and scored in one APPLY."""
+    if not OTRF_DIAGNOSTICS.is_file():
+        pytest.skip(f"{OTRF_DIAGNOSTICS} is missing (../shared/data is read in place)")
+    from stixgraph.demo import run as demo_run
+    from stixgraph.display import Table
+    from stixgraph.session import Session
+    from stixgraph.splunk import cim
+
+    rows = [*caldera.iter_cim_rows(caldera.DEFAULT_SIZE, caldera.DEFAULT_SEED),
+            *cim.iter_cim_rows([OTRF_DIAGNOSTICS])]
+    with pytest.MonkeyPatch.context() as mp, demo_run.demo_splunk(0, 0, rows=rows):
+        mp.setenv("STIXGRAPH_CONFIG", "/nonexistent/none.toml")
+        session = Session(":memory:", now=caldera.DEMO_NOW)
+        try:
+            table, = [d for d in session.iter_run(HUNT, "ranked.hf") if isinstance(d, Table)]
+        finally:
+            session.store.close()
+    return [tuple(r) for r in table.rows]
+
+
+def test_demo_attack_ranks_highest(ranked):
+    demo = [r for r in ranked if r[0].startswith("2024-")]
+    score = {r[3]: r[4] for r in demo}
+    seed = min(score[caldera.CMD_T1136], score[caldera.WHOAMI])
+    assert seed > 0.9
+    # above the seed's two: only the credential dumping (LaZagne.exe and the cmd.exe that ran
+    # it), which Kestrel's scorer missed; every other process of the scenario is below
+    above = {c for c, s in score.items() if s >= seed} - {caldera.CMD_T1136, caldera.WHOAMI}
+    assert all("LaZagne.exe" in c for c in above), above
+    assert len(demo) > 1000 and sum(s >= seed for s in score.values()) <= 4
+
+
+def test_benign_diagnostics_rank_below_the_attack(ranked):
+    benign = [r for r in ranked if r[0].startswith("2020-") and r[2].lower() in RECON_LOOKALIKES]
+    assert len({r[2].lower() for r in benign}) >= 8, benign  # the look-alikes are loaded
+    demo = {r[3]: r[4] for r in ranked if r[0].startswith("2024-")}
+    worst = max(r[4] for r in benign)
+    assert worst < min(demo[caldera.CMD_T1136], demo[caldera.WHOAMI])
+    assert worst <= 0.9  # none reaches the seed's procs_sus
+    # the attack's own recon (Caldera's T1016: ipconfig && netsh && arp in one cmd /c) is
+    # told apart from the look-alike
+    t1016 = [s for c, s in demo.items() if "ipconfig /all && netsh" in (c or "")]
+    assert t1016 and min(t1016) > worst
