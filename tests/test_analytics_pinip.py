@@ -15,6 +15,8 @@ import pytest
 from stixgraph.analytics import pinip
 from stixgraph.analytics.base import AnalyticError, Display, Result
 
+from analytic_pages import page_data, unpinned_rows
+
 SF = (37.7823, -122.391)
 AMS = (52.3740, 4.8897)
 
@@ -63,19 +65,6 @@ def run(frames, **params) -> Result:
     assert isinstance(res, Result) and res.frames == []
     assert isinstance(res.display, Display) and res.display.title == "pinip"
     return res
-
-
-def page_data(html: str) -> dict:
-    m = re.search(r'<script type="application/json" id="pinip-data">(.*?)</script>', html, re.S)
-    assert m, "the page has no pinip-data block"
-    return json.loads(m.group(1))
-
-
-def unpinned_rows(html: str) -> dict[str, str]:
-    m = re.search(r'<table class="pinip" id="pinip-unpinned">(.*?)</table>', html, re.S)
-    if not m:
-        return {}
-    return dict(re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", m.group(1)))
 
 
 SEED = nt(("10.0.0.5", "140.82.114.3"), ("10.0.0.5", "185.199.111.133"),

@@ -3,7 +3,6 @@ splunk module, against the Splunk emulator serving the demo scenario as CIM even
 ``make demo`` prints).  The answers are the seed's findings (caldera.FACTS)."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -13,6 +12,7 @@ import stix_shifter_modules.splunk  # noqa: F401 - a dependency: fail loudly whe
 from stixgraph.demo import caldera, run as demo_run  # noqa: E402
 from stixgraph.display import Message, Summary, Table, Visual  # noqa: E402
 
+from analytic_pages import page_data, plotted, unpinned_rows
 from dns_rdap_servers import DEMO_PTRS, DEMO_RDAP, FakeDNS, FakeRDAP, SilentDNS, dead_port
 
 F = caldera.FACTS
@@ -111,12 +111,6 @@ def _visual(displays) -> Visual:
     return v
 
 
-def _plotted(v: Visual) -> list[tuple[str, int]]:
-    """The numbers under an attribute-plot (its page's data table)."""
-    body = re.search(r'<table class="ap">(.*?)</table>', v.html, re.S).group(1)
-    return [(a, int(b)) for a, b in re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", body)]
-
-
 def test_apply_cells_run_offline_as_written(demo):
     """The seed's four analytics, each run as its cell wrote it (docker:// falls back to the
     built-in, and says so)."""
@@ -125,19 +119,15 @@ def test_apply_cells_run_offline_as_written(demo):
         assert sum(f"docker://{name}: no Docker engine" in n for n in notes) == 1, name
     # pinip: the six GitHub addresses pinned on one map, the host's private address listed
     page = _visual(demo["03_external_443_map.hf"]).html
-    pins = json.loads(re.search(r'<script type="application/json" id="pinip-data">(.*?)</script>',
-                                page, re.S).group(1))
-    assert sorted(a["ip"] for p in pins["points"] for a in p["addresses"]) == \
+    assert sorted(a["ip"] for p in page_data(page)["points"] for a in p["addresses"]) == \
         F["nt_external_443"]["dst_ips"]
-    unpinned = re.search(r'<table class="pinip" id="pinip-unpinned">(.*?)</table>', page, re.S)
-    assert re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", unpinned.group(1)) == [
-        (F["host"]["ip"], "private")]
+    assert unpinned_rows(page) == {F["host"]["ip"]: "private"}
     # the traffic timeline counts every timestamped connection once
-    conns = sum(n for _, n in _plotted(_visual(demo["07_traffic_timeline.hf"])))
+    conns = sum(n for _, n in plotted(_visual(demo["07_traffic_timeline.hf"]).html))
     summary, = [d for d in demo["07_traffic_timeline.hf"] if isinstance(d, Summary)]
     assert conns == {v.variable: v.entities for v in summary.variables}["conns_ts"] > 0
     # the exfiltration traffic is all outbound
-    assert _plotted(_visual(demo["08_staging_processes.hf"])) == [
+    assert plotted(_visual(demo["08_staging_processes.hf"]).html) == [
         ("outbound", len(F["nt_exfil"]["flows"]))]
 
 
