@@ -13,7 +13,8 @@ it returns (Kestrel v1's contract, research/kestrel.md §5).
 * ``docker://NAME``: Kestrel's analytics image ``kestrel-analytics-NAME`` when a Docker engine
   answers; otherwise the built-in of that name, said once per session; otherwise an error.
 
-The frames' attributes are upserted by id onto the stored entities in the statement's
+A process variable's frame also says what each process did (``x_connection_count``,
+``x_written_files``: :mod:`.activity`).  The frames' attributes are upserted by id onto the stored entities in the statement's
 transaction (:meth:`~stixgraph.store.base.GraphStore.set_attributes`); an analytic that fails
 changes nothing.
 """
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..environ import environ
+from . import activity
 from .base import AnalyticError, Display, Result
 
 GROUP = "stixgraph.analytics"
@@ -294,6 +296,8 @@ def run_apply(store, stmt, params: dict[str, str], notice: Callable[[str], None]
         rows = store.records(v)
         for r in rows:
             r.setdefault("type", info.type)
+        if info.type == "process" and info.kind != "table":
+            activity.add_columns(rows, store.process_activity(v))
         inputs.append(rows)
     frames = [to_frame(rows) for rows in inputs]
     try:

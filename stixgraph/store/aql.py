@@ -35,8 +35,9 @@ from ..errors import HuntSemanticError, StoreError
 from ..relations import RELATION_WORDS, Hop, hops as find_hops, relations_for
 from ..lang.parser import path_parts
 from .arango_layout import OBJECT_REFS, collection_names, relationship_type
-from .base import APPLY_EXPLAINED, TRANSFORM_COLUMNS, auto_aggregate
-from .sql import _flat, _Group, _top_split, _tree, numeric, sql_tokens
+from .base import (APPLY_EXPLAINED, PROCESS_CONNECTIONS_EXPLAINED, PROCESS_FILES_EXPLAINED,
+                   TRANSFORM_COLUMNS, auto_aggregate)
+from .sql import _flat, _Group, _top_split, _tree, connection_hop, numeric, sql_tokens
 
 OBS_TYPE = "observed-data"
 # the columns a records row (TIMESTAMPED/RECORDS/ADDOBSID) takes from its observation ``o``
@@ -660,6 +661,40 @@ def select_column_keys(p: Params, var: str) -> str:
     return f"{var_rows(p, var)} FOR k IN ATTRIBUTES(v, true, true) RETURN DISTINCT k"
 
 
+def _var_entities(p: Params, var: str) -> str:
+    """The distinct vertex ``_id``s of ``var``'s rows."""
+    return f"(FOR r IN {p.coll('var_rows')} FILTER r.var == {p(var)} RETURN DISTINCT r.v)"
+
+
+def select_process_connections(p: Params, var: str) -> str:
+    """[process id, how many network-traffic it CREATED] for the processes of ``var`` with
+    any: what ``FIND network-traffic CREATED BY var`` walks, counted per process."""
+    hop = connection_hop()
+    way = "OUTBOUND" if hop.from_input else "INBOUND"
+    return (f"FOR e IN {_var_entities(p, var)} LET v = DOCUMENT(e) "
+            f"FILTER v.type == {p('process')} "
+            f"LET n = LENGTH({out_edges(p, 'e', 't', 'g', hop.props, way)} "
+            f"FILTER t.type == {p('network-traffic')} RETURN DISTINCT t._id) "
+            f"FILTER n > 0 SORT v.id RETURN [v.id, n]")
+
+
+def select_process_file_events(p: Params, var: str) -> str:
+    """[process id, event code, action, module, provider, file name, directory path] for each
+    event (x-oca-event) whose process_ref is a process of ``var`` and whose file_ref is a file
+    other than that process's image (binary_ref), in event time order."""
+    return (f"FOR e IN {_var_entities(p, var)} LET v = DOCUMENT(e) "
+            f"FILTER v.type == {p('process')} "
+            f"LET bins = ({out_edges(p, 'e', 'b', 'gb', ('binary_ref',))} RETURN b._id) "
+            f"{out_edges(p, 'e', 'ev', 'gp', ('process_ref',), 'INBOUND')} "
+            f"FILTER ev.type == {p('x-oca-event')} "
+            f"{out_edges(p, 'ev', 'f', 'gf', ('file_ref',))} "
+            f"FILTER f.type == {p('file')} AND f._id NOT IN bins "
+            f"LET dir = FIRST({out_edges(p, 'f', 'd', 'gd', ('parent_directory_ref',))} "
+            f"SORT d._key LIMIT 1 RETURN d.path) "
+            f"SORT v.id, ev.created, ev._key, f._key "
+            f"RETURN [v.id, ev.code, ev.action, ev.module, ev.provider, f.name, dir]")
+
+
 # ---------------------------------------------------------------------------
 # explain: the queries a statement compiles to (what ``stixgraph explain`` prints)
 
@@ -859,7 +894,7 @@ def explain(stmt: ir.Statement, input_types: dict, collection: str = "default") 
         ir.Load: lambda s: _comment(f"{title}\nno query: {s.path} is read and stored as NEW "
                                     f"stores items; {s.out}'s rows are their _ids"),
         ir.Join: lambda s: _explain_join(s, input_types, title, c),
-        ir.Apply: lambda s: _explain_apply(s, input_types, title),
+        ir.Apply: lambda s: _explain_apply(s, input_types, title, c),
     }
     try:
         return handlers[type(stmt)](stmt)
@@ -895,7 +930,14 @@ def _explain_join(stmt: ir.Join, types, title, coll):
     return pre + [p.query(select_join(p, stmt, ["<column>"]), "\n".join(notes))]
 
 
-def _explain_apply(stmt: ir.Apply, types, title):
+def _explain_apply(stmt: ir.Apply, types, title, coll):
+    out = _comment(f"{title}\n{APPLY_EXPLAINED}")
     for v in stmt.vars:
-        _var(types, v)
-    return _comment(f"{title}\n{APPLY_EXPLAINED}")
+        etype, kind, _ = _var(types, v)
+        if etype != "process" or kind == "table":
+            continue
+        for select, what in ((select_process_connections, PROCESS_CONNECTIONS_EXPLAINED),
+                             (select_process_file_events, PROCESS_FILES_EXPLAINED)):
+            p = Params(coll)
+            out.append(p.query(select(p, v), what.format(var=v)))
+    return out

@@ -62,8 +62,8 @@ from .arango_layout import (VERTEX_UPSERT_AQL, Batch, Batcher, analyzer_definiti
                             observation_from_vertices, saved_queries, sco_vertex,
                             _documents, md5_hash, record_time, vertex_key)
 from ..lang.parser import path_parts
-from .base import (TRANSFORM_COLUMNS, Birth, GraphStore, VarInfo, shape_rows,
-                   table_display)
+from .base import (TRANSFORM_COLUMNS, Birth, GraphStore, ProcessActivity, VarInfo,
+                   process_activity_of, shape_rows, table_display)
 
 DEFAULT_PORT = 8529
 PASSWORD_ENV = "ARANGO_PASSWORD"
@@ -675,6 +675,12 @@ class ArangoStore(GraphStore):
                 self._aql("FOR d IN @docs REPLACE d IN @@v", {"@v": self.names["vertex"],
                                                               "docs": docs})
         return len(docs)
+
+    def process_activity(self, var: str) -> dict[str, ProcessActivity]:
+        self._require(var)
+        p, q = self._params(), self._params()
+        return process_activity_of(self._run(p, A.select_process_connections(p, var)),
+                                   self._run(q, A.select_process_file_events(q, var)))
 
     def observations_of(self, var: str) -> list[Observation]:
         self._require(var)

@@ -21,6 +21,12 @@ from ..stix.model import Observation
 
 APPLY_EXPLAINED = ("no query: the analytic runs in Python on the variables' rows (read as DISP "
                    "reads them); the attributes it returns are written back by entity id")
+PROCESS_CONNECTIONS_EXPLAINED = (
+    "{var} holds processes: APPLY adds x_connection_count to its rows, the network-traffic "
+    "each process CREATED (what FIND network-traffic CREATED BY {var} walks), 0 when none")
+PROCESS_FILES_EXPLAINED = (
+    "... and x_written_files, the paths of the files its events (x-oca-event process_ref) "
+    "created, changed or deleted (stixgraph.analytics.activity picks those from these rows)")
 
 # The observation columns TIMESTAMPED/RECORDS/ADDOBSID put first.
 TRANSFORM_COLUMNS = {"TIMESTAMPED": ["first_observed"],
@@ -57,6 +63,28 @@ class Birth:
     source: str | None = None
     inputs: list[str] = field(default_factory=list)
     count_cached: bool = False  # '<type>*' columns are counted for GET-from-source and FIND
+
+
+@dataclass(frozen=True)
+class FileEvent:
+    """An event (``x-oca-event``) that names a process (``process_ref``) and a file that is
+    not the process's own image (``file_ref``): Sysmon 11 "File created", a delete, an image
+    load...  :mod:`stixgraph.analytics.activity` decides which ones are writes."""
+
+    code: str | None
+    action: str | None
+    module: str | None
+    provider: str | None
+    name: str | None  # the file's name
+    directory: str | None  # its parent_directory_ref's path
+
+
+@dataclass
+class ProcessActivity:
+    """What the graph says a process did (APPLY adds it to process frames)."""
+
+    connections: int = 0  # the network-traffic it CREATED (opened_connection_refs)
+    file_events: list[FileEvent] = field(default_factory=list)
 
 
 class GraphStore(ABC):
@@ -161,6 +189,12 @@ class GraphStore(ABC):
         many entities changed.  Every variable holding them sees the new values."""
 
     @abstractmethod
+    def process_activity(self, var: str) -> dict[str, ProcessActivity]:
+        """For each process entity of ``var`` (by STIX id) with any: the network-traffic it
+        CREATED (as ``FIND network-traffic CREATED BY var`` finds them) and the file events
+        naming it, over everything stored (not only ``var``'s observations)."""
+
+    @abstractmethod
     def explain(self, stmt: ir.Statement, input_types: dict[str, str]) -> list:
         """The queries a statement compiles to, without running them."""
 
@@ -173,6 +207,18 @@ class GraphStore(ABC):
     @abstractmethod
     def var_subgraph(self, var: str, depth: int = 1
                      ) -> tuple[list[dict], list[tuple[str, str, str]]]: ...
+
+
+def process_activity_of(connections, file_events) -> dict[str, ProcessActivity]:
+    """:meth:`GraphStore.process_activity` from its two queries' rows: (process id, count)
+    and (process id, code, action, module, provider, file name, directory)."""
+    out: dict[str, ProcessActivity] = {}
+    for sid, n in connections:
+        out.setdefault(sid, ProcessActivity()).connections = int(n)
+    for sid, *event in file_events:
+        out.setdefault(sid, ProcessActivity()).file_events.append(
+            FileEvent(*(None if x is None else str(x) for x in event)))
+    return out
 
 
 # -- semantics both backends share (Kestrel's), applied to rows a backend has read ----------

@@ -627,3 +627,50 @@ def select_values(p: Params, var: str, parts: tuple[str, ...]) -> str:
     x = value_expr(p, "e", parts)
     return (f"SELECT DISTINCT {x} FROM var_rows v JOIN entities e ON e.eid = v.eid "
             f"WHERE v.vid = {var_id(p, var)} AND {x} IS NOT NULL")
+
+
+# ---------------------------------------------------------------------------
+# what processes did (APPLY adds it to process frames: stixgraph.analytics.activity)
+
+def connection_hop() -> Hop:
+    """The edge of ``FIND network-traffic CREATED BY <process>`` (Kestrel's relation: one
+    hop, ``opened_connection_refs``)."""
+    from ..relations import hops
+    hop, = hops("network-traffic", "created", "process", by=True)
+    return hop
+
+
+def select_process_connections(p: Params, var: str) -> str:
+    """(process id, how many network-traffic it CREATED) for the processes of ``var`` with
+    any: what ``FIND network-traffic CREATED BY var`` walks, counted per process."""
+    hop = connection_hop()
+    a, b = ("src", "dst") if hop.from_input else ("dst", "src")
+    return (f"SELECT e.id, COUNT(DISTINCT t.eid) "
+            f"FROM (SELECT DISTINCT eid FROM var_rows WHERE vid = {var_id(p, var)}) v "
+            f"JOIN entities e ON e.eid = v.eid AND e.type = {p('process')} "
+            f"JOIN edges g ON g.{a} = e.eid AND g.rel IN ({', '.join(p(r) for r in hop.props)}) "
+            f"JOIN entities t ON t.eid = g.{b} AND t.type = {p('network-traffic')} "
+            f"GROUP BY e.id ORDER BY e.id")
+
+
+def select_process_file_events(p: Params, var: str) -> str:
+    """(process id, event code, action, module, provider, file name, directory path) for each
+    event (x-oca-event) whose process_ref is a process of ``var`` and whose file_ref is a file
+    other than that process's image (binary_ref), in event time order."""
+    def prop(alias, name):
+        return f"json_extract({alias}.props, {p(json_path((name,)))})"
+
+    directory = (f"(SELECT {prop('d', 'path')} FROM edges gd JOIN entities d ON d.eid = gd.dst "
+                 f"WHERE gd.src = f.eid AND gd.rel = {p('parent_directory_ref')} "
+                 f"ORDER BY d.eid LIMIT 1)")
+    return (f"SELECT e.id, {prop('ev', 'code')}, {prop('ev', 'action')}, "
+            f"{prop('ev', 'module')}, {prop('ev', 'provider')}, {prop('f', 'name')}, {directory} "
+            f"FROM (SELECT DISTINCT eid FROM var_rows WHERE vid = {var_id(p, var)}) v "
+            f"JOIN entities e ON e.eid = v.eid AND e.type = {p('process')} "
+            f"JOIN edges gp ON gp.dst = e.eid AND gp.rel = {p('process_ref')} "
+            f"JOIN entities ev ON ev.eid = gp.src AND ev.type = {p('x-oca-event')} "
+            f"JOIN edges gf ON gf.src = ev.eid AND gf.rel = {p('file_ref')} "
+            f"JOIN entities f ON f.eid = gf.dst AND f.type = {p('file')} "
+            f"WHERE NOT EXISTS (SELECT 1 FROM edges gb WHERE gb.src = e.eid "
+            f"AND gb.rel = {p('binary_ref')} AND gb.dst = f.eid) "
+            f"ORDER BY e.id, {prop('ev', 'created')}, ev.eid, f.eid")

@@ -47,8 +47,9 @@ from ..errors import HuntSemanticError, StoreError
 from ..stix.model import Observation
 from . import sql as S
 from ..lang.parser import path_parts
-from .base import (APPLY_EXPLAINED, TRANSFORM_COLUMNS, Birth, GraphStore, VarInfo,
-                   auto_aggregate, shape_rows, table_display)
+from .base import (APPLY_EXPLAINED, PROCESS_CONNECTIONS_EXPLAINED, PROCESS_FILES_EXPLAINED,
+                   ProcessActivity, TRANSFORM_COLUMNS, Birth, GraphStore, VarInfo,
+                   auto_aggregate, process_activity_of, shape_rows, table_display)
 
 SCHEMA_VERSION = "4"  # 3: + obs_q, ent_q, qsets, query_counts, qset_counts; - entities_type;
 # 4: + entities.added, observations.added, taxii_objects, taxii_status, taxii_hidden
@@ -1284,6 +1285,12 @@ class SQLiteStore(GraphStore):
                                 "WHERE cid = ? AND id = ?", rows)
             return self.db.total_changes - before
 
+    def process_activity(self, var: str) -> dict[str, ProcessActivity]:
+        self._require(var)
+        p, q = S.Params(), S.Params()
+        return process_activity_of(self._run(S.select_process_connections(p, var), p.values),
+                                   self._run(S.select_process_file_events(q, var), q.values))
+
     def observations_of(self, var: str) -> list[Observation]:
         self._require(var)
         p = S.Params()
@@ -1708,9 +1715,16 @@ class SQLiteStore(GraphStore):
             f"then {stmt.out} is those entities, in order:"))]
 
     def _explain_apply(self, stmt: ir.Apply, input_types, title):
+        out = [S.Query("", {}, f"{title}\n{APPLY_EXPLAINED}")]
         for v in stmt.vars:
-            self._explain_var(input_types, v)
-        return [S.Query("", {}, f"{title}\n{APPLY_EXPLAINED}")]
+            info = self._explain_var(input_types, v)
+            if info.type != "process" or info.kind == "table":
+                continue
+            for select, what in ((S.select_process_connections, PROCESS_CONNECTIONS_EXPLAINED),
+                                 (S.select_process_file_events, PROCESS_FILES_EXPLAINED)):
+                p = S.Params()
+                out.append(S.Query(select(p, v), p.values, what.format(var=v)))
+        return out
 
     @staticmethod
     def _explain_title(stmt) -> str:

@@ -148,10 +148,205 @@ ORDER BY v.rid;
 --    9 | APPLY docker://domainnamelookup ON procs
 -- APPLY docker://domainnamelookup ON procs (line 9)
 -- no query: the analytic runs in Python on the variables' rows (read as DISP reads them); the attributes it returns are written back by entity id
+-- procs holds processes: APPLY adds x_connection_count to its rows, the network-traffic each process CREATED (what FIND network-traffic CREATED BY procs walks), 0 when none
+SELECT e.id, COUNT(DISTINCT t.eid)
+FROM (
+  SELECT DISTINCT eid
+  FROM var_rows
+  WHERE vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
+) v
+JOIN entities e ON e.eid = v.eid AND e.type = :p1
+JOIN edges g ON g.src = e.eid AND g.rel IN (:p2)
+JOIN entities t ON t.eid = g.dst AND t.type = :p3
+GROUP BY e.id
+ORDER BY e.id;
+-- params:
+--   :cid = 1
+--   :var_procs = 'procs'
+--   :p1 = 'process'
+--   :p2 = 'opened_connection_refs'
+--   :p3 = 'network-traffic'
+-- ... and x_written_files, the paths of the files its events (x-oca-event process_ref) created, changed or deleted (stixgraph.analytics.activity picks those from these rows)
+SELECT
+  e.id,
+  json_extract(ev.props, :p2),
+  json_extract(ev.props, :p3),
+  json_extract(ev.props, :p4),
+  json_extract(ev.props, :p5),
+  json_extract(f.props, :p6),
+  (
+    SELECT json_extract(d.props, :p0)
+    FROM edges gd
+    JOIN entities d ON d.eid = gd.dst
+    WHERE
+      gd.src = f.eid
+      AND gd.rel = :p1
+    ORDER BY d.eid
+    LIMIT 1
+  )
+FROM (
+  SELECT DISTINCT eid
+  FROM var_rows
+  WHERE vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
+) v
+JOIN entities e ON e.eid = v.eid AND e.type = :p8
+JOIN edges gp ON gp.dst = e.eid AND gp.rel = :p9
+JOIN entities ev ON ev.eid = gp.src AND ev.type = :p10
+JOIN edges gf ON gf.src = ev.eid AND gf.rel = :p11
+JOIN entities f ON f.eid = gf.dst AND f.type = :p12
+WHERE NOT EXISTS (SELECT 1 FROM edges gb WHERE gb.src = e.eid AND gb.rel = :p13 AND gb.dst = f.eid)
+ORDER BY e.id, json_extract(ev.props, :p14), ev.eid, f.eid;
+-- params:
+--   :p2 = '$."code"'
+--   :p3 = '$."action"'
+--   :p4 = '$."module"'
+--   :p5 = '$."provider"'
+--   :p6 = '$."name"'
+--   :p0 = '$."path"'
+--   :p1 = 'parent_directory_ref'
+--   :cid = 1
+--   :var_procs = 'procs'
+--   :p8 = 'process'
+--   :p9 = 'process_ref'
+--   :p10 = 'x-oca-event'
+--   :p11 = 'file_ref'
+--   :p12 = 'file'
+--   :p13 = 'binary_ref'
+--   :p14 = '$."created"'
 
 --   10 | APPLY python://plot ON procs, a WITH X=1
 -- APPLY python://plot ON procs, a (line 10)
 -- no query: the analytic runs in Python on the variables' rows (read as DISP reads them); the attributes it returns are written back by entity id
+-- procs holds processes: APPLY adds x_connection_count to its rows, the network-traffic each process CREATED (what FIND network-traffic CREATED BY procs walks), 0 when none
+SELECT e.id, COUNT(DISTINCT t.eid)
+FROM (
+  SELECT DISTINCT eid
+  FROM var_rows
+  WHERE vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
+) v
+JOIN entities e ON e.eid = v.eid AND e.type = :p1
+JOIN edges g ON g.src = e.eid AND g.rel IN (:p2)
+JOIN entities t ON t.eid = g.dst AND t.type = :p3
+GROUP BY e.id
+ORDER BY e.id;
+-- params:
+--   :cid = 1
+--   :var_procs = 'procs'
+--   :p1 = 'process'
+--   :p2 = 'opened_connection_refs'
+--   :p3 = 'network-traffic'
+-- ... and x_written_files, the paths of the files its events (x-oca-event process_ref) created, changed or deleted (stixgraph.analytics.activity picks those from these rows)
+SELECT
+  e.id,
+  json_extract(ev.props, :p2),
+  json_extract(ev.props, :p3),
+  json_extract(ev.props, :p4),
+  json_extract(ev.props, :p5),
+  json_extract(f.props, :p6),
+  (
+    SELECT json_extract(d.props, :p0)
+    FROM edges gd
+    JOIN entities d ON d.eid = gd.dst
+    WHERE
+      gd.src = f.eid
+      AND gd.rel = :p1
+    ORDER BY d.eid
+    LIMIT 1
+  )
+FROM (
+  SELECT DISTINCT eid
+  FROM var_rows
+  WHERE vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
+) v
+JOIN entities e ON e.eid = v.eid AND e.type = :p8
+JOIN edges gp ON gp.dst = e.eid AND gp.rel = :p9
+JOIN entities ev ON ev.eid = gp.src AND ev.type = :p10
+JOIN edges gf ON gf.src = ev.eid AND gf.rel = :p11
+JOIN entities f ON f.eid = gf.dst AND f.type = :p12
+WHERE NOT EXISTS (SELECT 1 FROM edges gb WHERE gb.src = e.eid AND gb.rel = :p13 AND gb.dst = f.eid)
+ORDER BY e.id, json_extract(ev.props, :p14), ev.eid, f.eid;
+-- params:
+--   :p2 = '$."code"'
+--   :p3 = '$."action"'
+--   :p4 = '$."module"'
+--   :p5 = '$."provider"'
+--   :p6 = '$."name"'
+--   :p0 = '$."path"'
+--   :p1 = 'parent_directory_ref'
+--   :cid = 1
+--   :var_procs = 'procs'
+--   :p8 = 'process'
+--   :p9 = 'process_ref'
+--   :p10 = 'x-oca-event'
+--   :p11 = 'file_ref'
+--   :p12 = 'file'
+--   :p13 = 'binary_ref'
+--   :p14 = '$."created"'
+-- a holds processes: APPLY adds x_connection_count to its rows, the network-traffic each process CREATED (what FIND network-traffic CREATED BY a walks), 0 when none
+SELECT e.id, COUNT(DISTINCT t.eid)
+FROM (
+  SELECT DISTINCT eid
+  FROM var_rows
+  WHERE vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_a)
+) v
+JOIN entities e ON e.eid = v.eid AND e.type = :p1
+JOIN edges g ON g.src = e.eid AND g.rel IN (:p2)
+JOIN entities t ON t.eid = g.dst AND t.type = :p3
+GROUP BY e.id
+ORDER BY e.id;
+-- params:
+--   :cid = 1
+--   :var_a = 'a'
+--   :p1 = 'process'
+--   :p2 = 'opened_connection_refs'
+--   :p3 = 'network-traffic'
+-- ... and x_written_files, the paths of the files its events (x-oca-event process_ref) created, changed or deleted (stixgraph.analytics.activity picks those from these rows)
+SELECT
+  e.id,
+  json_extract(ev.props, :p2),
+  json_extract(ev.props, :p3),
+  json_extract(ev.props, :p4),
+  json_extract(ev.props, :p5),
+  json_extract(f.props, :p6),
+  (
+    SELECT json_extract(d.props, :p0)
+    FROM edges gd
+    JOIN entities d ON d.eid = gd.dst
+    WHERE
+      gd.src = f.eid
+      AND gd.rel = :p1
+    ORDER BY d.eid
+    LIMIT 1
+  )
+FROM (
+  SELECT DISTINCT eid
+  FROM var_rows
+  WHERE vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_a)
+) v
+JOIN entities e ON e.eid = v.eid AND e.type = :p8
+JOIN edges gp ON gp.dst = e.eid AND gp.rel = :p9
+JOIN entities ev ON ev.eid = gp.src AND ev.type = :p10
+JOIN edges gf ON gf.src = ev.eid AND gf.rel = :p11
+JOIN entities f ON f.eid = gf.dst AND f.type = :p12
+WHERE NOT EXISTS (SELECT 1 FROM edges gb WHERE gb.src = e.eid AND gb.rel = :p13 AND gb.dst = f.eid)
+ORDER BY e.id, json_extract(ev.props, :p14), ev.eid, f.eid;
+-- params:
+--   :p2 = '$."code"'
+--   :p3 = '$."action"'
+--   :p4 = '$."module"'
+--   :p5 = '$."provider"'
+--   :p6 = '$."name"'
+--   :p0 = '$."path"'
+--   :p1 = 'parent_directory_ref'
+--   :cid = 1
+--   :var_a = 'a'
+--   :p8 = 'process'
+--   :p9 = 'process_ref'
+--   :p10 = 'x-oca-event'
+--   :p11 = 'file_ref'
+--   :p12 = 'file'
+--   :p13 = 'binary_ref'
+--   :p14 = '$."created"'
 
 --   11 | APPLY python://plot ON nope
 -- APPLY python://plot ON nope (line 11)
