@@ -39,6 +39,16 @@ def file_event(name, image_dir, guid, i, code, action, file_name, directory, sou
     return observed(objs, T.format(i // 60, i % 60))
 
 
+def child_event(name, image_dir, guid, i, child_guid):
+    """Sysmon 1: a child process created by the process ``guid``."""
+    objs = _proc(name, image_dir, guid)
+    objs["0"] = {"type": "x-oca-event", "code": "1", "action": "Process Create",
+                 "process_ref": "5", "parent_process_ref": "4", **SYSMON}
+    objs["5"] = {"type": "process", "pid": 7000 + i, "name": "conhost.exe",
+                 "x_unique_id": child_guid, "parent_ref": "4"}
+    return observed(objs, T.format(i // 60, i % 60))
+
+
 def net_event(name, image_dir, guid, i, dst):
     objs = _proc(name, image_dir, guid)
     objs["0"] = {"type": "x-oca-event", "code": "3", "action": "Network connection detected",
@@ -58,8 +68,9 @@ QUIET = [(f"tool{n}.exe", r"C:\Program Files\Tools", f"{{e0000000-0000-0000-0000
 
 
 def scenario() -> list[dict]:
-    """evil.exe writes into System32 (plus a quirk-path, a delete, an ECS-style creation) and
-    opens 14 connections; an installer writes into System32 too; 15 quiet tools open 0-1."""
+    """evil.exe writes into System32 (plus a quirk-path, a delete, an ECS-style creation),
+    opens 14 connections and starts 12 processes; an installer writes into System32 too; 15
+    quiet tools open 0-1 connections and start 0-1 processes."""
     obs = [
         file_event(*EVIL, 1, "11", "File created", "evil.dll", r"C:\Windows\System32"),
         # stix-shifter's file_path quirk: the directory path holds the file name
@@ -77,6 +88,10 @@ def scenario() -> list[dict]:
     ]
     obs += [net_event(*EVIL, 100 + i, f"198.51.100.{i}") for i in range(14)]
     obs += [net_event(*q, 200 + n, "192.0.2.1") for n, q in enumerate(QUIET) if n % 2]
+    obs += [child_event(*EVIL, 400 + i, f"{{c0000000-0000-0000-0000-{i:012d}}}")
+            for i in range(12)]
+    obs += [child_event(*q, 500 + n, f"{{c1000000-0000-0000-0000-{n:012d}}}")
+            for n, q in enumerate(QUIET) if n % 3 == 0]
     obs += [file_event(*q, 300 + n, "11", "File created", f"t{n}.tmp", r"C:\Temp")
             for n, q in enumerate(QUIET) if not n % 2]
     return obs
@@ -85,6 +100,7 @@ def scenario() -> list[dict]:
 SEEN = '''
 def seen(df):
     df["x_seen_conns"] = df["x_connection_count"]
+    df["x_seen_kids"] = df["x_child_count"]
     df["x_seen_files"] = df["x_written_files"].map(" | ".join)
     return df
 '''
@@ -114,24 +130,28 @@ def as_list(cell) -> list:
 
 def test_apply_gives_each_process_its_connections_and_written_files(s):
     s.run("APPLY python://seen ON procs")
-    got = {r[0]: r[1:] for r in rows(s, "DISP procs ATTR name, x_seen_conns, x_seen_files")}
-    assert got["evil.exe"] == [14, r"C:\Windows\System32\evil.dll | C:\Windows\SysWOW64\x.sys"
-                                    r" | C:\Temp\log.txt | note.txt"]
-    assert got["msiexec.exe"] == [0, r"C:\Windows\System32\update.dll"]
-    assert got["tool1.exe"] == [1, ""] and got["tool2.exe"] == [0, r"C:\Temp\t2.tmp"]
+    got = {r[0]: r[1:] for r in rows(s, "DISP procs ATTR name, x_seen_conns, x_seen_kids, "
+                                        "x_seen_files")}
+    assert got["evil.exe"] == [14, 12, r"C:\Windows\System32\evil.dll | C:\Windows\SysWOW64"
+                                        r"\x.sys | C:\Temp\log.txt | note.txt"]
+    assert got["msiexec.exe"] == [0, 0, r"C:\Windows\System32\update.dll"]
+    assert got["tool1.exe"] == [1, 0, ""] and got["tool2.exe"] == [0, 0, r"C:\Temp\t2.tmp"]
+    assert got["tool3.exe"] == [1, 1, ""] and got["conhost.exe"] == [0, 0, ""]
     # the counts are what FIND walks
-    s.run("evil = procs WHERE name = 'evil.exe'\nnt = FIND network-traffic CREATED BY evil")
-    assert s.vars["nt"].entities == 14
+    s.run("evil = procs WHERE name = 'evil.exe'\nnt = FIND network-traffic CREATED BY evil\n"
+          "kids = FIND process CREATED BY evil")
+    assert s.vars["nt"].entities == 14 and s.vars["kids"].entities == 12
     # the activity columns are inputs: returned unchanged, they are not stored
     assert {tuple(r[1:]) for r in rows(s, "DISP procs ATTR name, x_connection_count, "
-                                          "x_written_files")} == {(None, None)}
+                                          "x_child_count, x_written_files")} == {(None,) * 3}
 
 
 def test_susp_scoring_fires_the_system_dir_and_connection_rules(s):
     s.run("APPLY python://susp_scoring ON procs")
     reasons = {r[0]: as_list(r[1])
                for r in rows(s, "DISP procs ATTR name, x_suspicious_reasons")}
-    assert reasons["evil.exe"] == ["system_dir.write", "network.connection_outlier"]
+    assert reasons["evil.exe"] == ["system_dir.write", "network.connection_outlier",
+                                   "process.fork_outlier"]
     assert reasons["msiexec.exe"] == []  # installers write there
     assert all(reasons[q[0]] == [] for q in QUIET)
 
@@ -149,7 +169,7 @@ def test_a_stored_attribute_of_that_name_wins(s):
 def test_explain_shows_the_activity_queries(s):
     (_, queries), = s.explain("APPLY python://susp_scoring ON procs")
     texts = [q.render() for q in queries]
-    assert len(texts) == 3 and "x_connection_count" in texts[1] and "x_written_files" in texts[2]
+    assert len(texts) == 3 and "x_child_count" in texts[1] and "x_written_files" in texts[2]
     (_, queries), = s.explain("ips = NEW ipv4-addr ['10.0.0.1']\nAPPLY python://pinip ON ips")[1:]
     assert len(queries) == 1  # not a process variable: no activity query
 
@@ -186,10 +206,11 @@ def test_file_path(name, directory, path):
 
 def test_columns_keep_event_order_once_each():
     ev = lambda n, d="C:\\x": FileEvent("11", "File created", "Sysmon", None, n, d)  # noqa: E731
-    act = ProcessActivity(3, [ev("b"), ev("a"), ev("b"), ev(None, None)])
-    assert activity.columns(act) == {"x_connection_count": 3,
+    act = ProcessActivity(3, 2, [ev("b"), ev("a"), ev("b"), ev(None, None)])
+    assert activity.columns(act) == {"x_connection_count": 3, "x_child_count": 2,
                                      "x_written_files": [r"C:\x\b", r"C:\x\a"]}
-    assert activity.columns(None) == {"x_connection_count": 0, "x_written_files": []}
+    assert activity.columns(None) == {"x_connection_count": 0, "x_child_count": 0,
+                                      "x_written_files": []}
 
 
 # -- on the demo scenario, through stix-shifter and the Splunk emulator -----------------------
@@ -226,27 +247,37 @@ def test_demo_processes(tmp_path_factory):
     assert names[top] in outliers and not outliers & {"whoami.exe", "net.exe", "cmd.exe"}
 
 
-def test_splunk_file_path_selected_gives_full_paths():
-    """A splunk profile whose options add ``file_path`` to stix-shifter's select_fields gets
-    each written file's directory (stix-shifter puts the whole path in ``directory.path``)."""
+def test_splunk_profile_selecting_file_path_and_parent_guid():
+    """A splunk profile whose options add ``file_path`` and ``parent_process_guid`` to
+    stix-shifter's select_fields gets each written file's directory (stix-shifter puts the
+    whole path in ``directory.path``) and parents that are the processes themselves, so
+    children are counted."""
     from stix_shifter.stix_translation.stix_translation import StixTranslation
 
     from stixgraph.demo import caldera, run as demo_run
     from stixgraph.session import Session
 
     fields = StixTranslation().translate("splunk", "mapping", None, None, {})["select_fields"]
-    assert "file_path" not in fields["default"]  # else the names-only note above is stale
-    fields = {k: [*v, "file_path"] if k == "default" else v for k, v in fields.items()}
+    added = ["file_path", "parent_process_guid"]
+    assert not set(added) & set(fields["default"])  # else the notes on defaults are stale
+    fields = {k: [*v, *added] if k == "default" else v for k, v in fields.items()}
     options = {"result_limit": 10_000_000, "mapping": {"select_fields": fields}}
     with demo_run.demo_splunk(caldera.DEFAULT_SIZE, caldera.DEFAULT_SEED) as emu, \
             demo_run.splunk_profile(emu, "paths", options):
         s = Session(":memory:", now=caldera.DEMO_NOW)
         try:
             s.run("p = GET process FROM stixshifter://paths "
-                  "WHERE name = '7z.exe' OR name = 'msiexec.exe' LAST 30 DAYS")
+                  "WHERE name = '7z.exe' OR name = 'msiexec.exe' LAST 30 DAYS\n"
+                  "par = FIND process CREATED p\nkids = FIND process CREATED BY par")
             written = sorted(f for a in s.store.process_activity("p").values()
                              for f in activity.columns(a)["x_written_files"])
+            parents = s.store.process_activity("par")
+            kids = s.vars["kids"].entities
+            cmds = [r[0] for r in rows(s, "DISP par ATTR command_line")]
         finally:
             s.store.close()
     assert written == [r"C:\Program Files\SplunkUniversalForwarder\bin\splunkd.exe",
                        caldera.STAGE + r"\StagedFiles.7z"]
+    # the parents are whole processes (command lines from their own creation events)
+    assert any("StagedFiles.7z" in (c or "") for c in cmds)
+    assert sum(a.children for a in parents.values()) == kids >= 2

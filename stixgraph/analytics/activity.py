@@ -8,6 +8,12 @@ runs, :func:`add_columns` gives every process row:
 ``x_connection_count``
     how many network-traffic objects the process CREATED: what ``FIND network-traffic
     CREATED BY procs`` returns for it (``opened_connection_refs``), over everything stored.
+``x_child_count``
+    how many processes it CREATED: what ``FIND process CREATED BY procs`` returns for it
+    (the processes whose ``parent_ref`` it is).  A parent known only by pid and name is a
+    process object of its own, not this one: stix-shifter's splunk module selects no
+    ``parent_process_guid`` by default, so on that data the count is 0 until a profile adds
+    it (``options.mapping.select_fields``).
 ``x_written_files``
     the paths of the files it created, changed or deleted, in event order, each once: the
     file (``file_ref``) of each event (``x-oca-event``) that names the process
@@ -16,7 +22,7 @@ runs, :func:`add_columns` gives every process row:
     directory (stix-shifter's splunk module does not select Splunk's ``file_path`` by
     default, so Sysmon 11 files come with their names only).
 
-Both are 0 / empty for a process with no such objects.  A row that already has a value of
+Each is 0 / empty for a process with no such objects.  A row that already has a value of
 that name (an attribute stored on the entity) keeps it.  The columns are inputs: an analytic
 that returns them unchanged writes nothing back (:func:`stixgraph.analytics.runner.updates_of`
 compares with these rows).  Both backends compute them with one query each
@@ -30,6 +36,7 @@ import re
 from ..store.base import FileEvent, ProcessActivity
 
 CONNECTIONS = "x_connection_count"
+CHILDREN = "x_child_count"
 WRITTEN_FILES = "x_written_files"
 
 #: Sysmon event ids whose file (TargetFilename) the process wrote, changed or deleted
@@ -75,18 +82,19 @@ def file_path(name: str | None, directory: str | None) -> str:
 
 
 def columns(activity: ProcessActivity | None) -> dict:
-    """The two columns for one process."""
+    """The three columns for one process."""
     if activity is None:
-        return {CONNECTIONS: 0, WRITTEN_FILES: []}
+        return {CONNECTIONS: 0, CHILDREN: 0, WRITTEN_FILES: []}
     paths = dict.fromkeys(file_path(e.name, e.directory) for e in activity.file_events
                           if is_write(e))
     paths.pop("", None)
-    return {CONNECTIONS: activity.connections, WRITTEN_FILES: list(paths)}
+    return {CONNECTIONS: activity.connections, CHILDREN: activity.children,
+            WRITTEN_FILES: list(paths)}
 
 
 def add_columns(rows: list[dict], activity: dict[str, ProcessActivity]) -> None:
-    """Give each process row (in place) its ``x_connection_count`` and ``x_written_files``,
-    unless it has a value of that name already."""
+    """Give each process row (in place) its :func:`columns`, unless it has a value of that
+    name already."""
     for row in rows:
         if row.get("type", "process") != "process":
             continue

@@ -35,9 +35,9 @@ from ..errors import HuntSemanticError, StoreError
 from ..relations import RELATION_WORDS, Hop, hops as find_hops, relations_for
 from ..lang.parser import path_parts
 from .arango_layout import OBJECT_REFS, collection_names, relationship_type
-from .base import (APPLY_EXPLAINED, PROCESS_CONNECTIONS_EXPLAINED, PROCESS_FILES_EXPLAINED,
-                   TRANSFORM_COLUMNS, auto_aggregate)
-from .sql import _flat, _Group, _top_split, _tree, connection_hop, numeric, sql_tokens
+from .base import (APPLY_EXPLAINED, CREATED_COUNTS, PROCESS_COUNTS_EXPLAINED,
+                   PROCESS_FILES_EXPLAINED, TRANSFORM_COLUMNS, auto_aggregate)
+from .sql import _flat, _Group, _top_split, _tree, created_hop, numeric, sql_tokens
 
 OBS_TYPE = "observed-data"
 # the columns a records row (TIMESTAMPED/RECORDS/ADDOBSID) takes from its observation ``o``
@@ -666,16 +666,21 @@ def _var_entities(p: Params, var: str) -> str:
     return f"(FOR r IN {p.coll('var_rows')} FILTER r.var == {p(var)} RETURN DISTINCT r.v)"
 
 
-def select_process_connections(p: Params, var: str) -> str:
-    """[process id, how many network-traffic it CREATED] for the processes of ``var`` with
-    any: what ``FIND network-traffic CREATED BY var`` walks, counted per process."""
-    hop = connection_hop()
-    way = "OUTBOUND" if hop.from_input else "INBOUND"
+def select_process_counts(p: Params, var: str) -> str:
+    """[process id, then for each type of :data:`~stixgraph.store.base.CREATED_COUNTS` how
+    many of it the process CREATED] for every process of ``var``: what ``FIND network-traffic
+    CREATED BY var`` and ``FIND process CREATED BY var`` walk, counted per process."""
+    lets, names = [], []
+    for i, (_, rtype) in enumerate(CREATED_COUNTS):
+        hop = created_hop(rtype)
+        way = "OUTBOUND" if hop.from_input else "INBOUND"
+        t, g = p.fresh("t"), p.fresh("g")
+        names.append(f"n{i}")
+        lets.append(f"LET n{i} = LENGTH({out_edges(p, 'e', t, g, hop.props, way)} "
+                    f"FILTER {t}.type == {p(rtype)} RETURN DISTINCT {t}._id)")
     return (f"FOR e IN {_var_entities(p, var)} LET v = DOCUMENT(e) "
-            f"FILTER v.type == {p('process')} "
-            f"LET n = LENGTH({out_edges(p, 'e', 't', 'g', hop.props, way)} "
-            f"FILTER t.type == {p('network-traffic')} RETURN DISTINCT t._id) "
-            f"FILTER n > 0 SORT v.id RETURN [v.id, n]")
+            f"FILTER v.type == {p('process')} {' '.join(lets)} "
+            f"SORT v.id RETURN [v.id, {', '.join(names)}]")
 
 
 def select_process_file_events(p: Params, var: str) -> str:
@@ -936,7 +941,7 @@ def _explain_apply(stmt: ir.Apply, types, title, coll):
         etype, kind, _ = _var(types, v)
         if etype != "process" or kind == "table":
             continue
-        for select, what in ((select_process_connections, PROCESS_CONNECTIONS_EXPLAINED),
+        for select, what in ((select_process_counts, PROCESS_COUNTS_EXPLAINED),
                              (select_process_file_events, PROCESS_FILES_EXPLAINED)):
             p = Params(coll)
             out.append(p.query(select(p, v), what.format(var=v)))

@@ -679,7 +679,7 @@ class ArangoStore(GraphStore):
     def process_activity(self, var: str) -> dict[str, ProcessActivity]:
         self._require(var)
         p, q = self._params(), self._params()
-        return process_activity_of(self._run(p, A.select_process_connections(p, var)),
+        return process_activity_of(self._run(p, A.select_process_counts(p, var)),
                                    self._run(q, A.select_process_file_events(q, var)))
 
     def observations_of(self, var: str) -> list[Observation]:

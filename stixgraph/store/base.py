@@ -21,12 +21,15 @@ from ..stix.model import Observation
 
 APPLY_EXPLAINED = ("no query: the analytic runs in Python on the variables' rows (read as DISP "
                    "reads them); the attributes it returns are written back by entity id")
-PROCESS_CONNECTIONS_EXPLAINED = (
-    "{var} holds processes: APPLY adds x_connection_count to its rows, the network-traffic "
-    "each process CREATED (what FIND network-traffic CREATED BY {var} walks), 0 when none")
+PROCESS_COUNTS_EXPLAINED = (
+    "{var} holds processes: APPLY adds to its rows x_connection_count and x_child_count, the "
+    "network-traffic and the processes each one CREATED (what FIND network-traffic CREATED BY "
+    "{var} and FIND process CREATED BY {var} walk)")
 PROCESS_FILES_EXPLAINED = (
     "... and x_written_files, the paths of the files its events (x-oca-event process_ref) "
     "created, changed or deleted (stixgraph.analytics.activity picks those from these rows)")
+#: (ProcessActivity field, the type a process CREATED that it counts)
+CREATED_COUNTS = (("connections", "network-traffic"), ("children", "process"))
 
 # The observation columns TIMESTAMPED/RECORDS/ADDOBSID put first.
 TRANSFORM_COLUMNS = {"TIMESTAMPED": ["first_observed"],
@@ -84,6 +87,7 @@ class ProcessActivity:
     """What the graph says a process did (APPLY adds it to process frames)."""
 
     connections: int = 0  # the network-traffic it CREATED (opened_connection_refs)
+    children: int = 0  # the processes it CREATED (whose parent_ref it is)
     file_events: list[FileEvent] = field(default_factory=list)
 
 
@@ -190,8 +194,8 @@ class GraphStore(ABC):
 
     @abstractmethod
     def process_activity(self, var: str) -> dict[str, ProcessActivity]:
-        """For each process entity of ``var`` (by STIX id) with any: the network-traffic it
-        CREATED (as ``FIND network-traffic CREATED BY var`` finds them) and the file events
+        """For each process entity of ``var`` (by STIX id): how many network-traffic and
+        processes it CREATED (as ``FIND ... CREATED BY var`` finds them) and the file events
         naming it, over everything stored (not only ``var``'s observations)."""
 
     @abstractmethod
@@ -209,12 +213,13 @@ class GraphStore(ABC):
                      ) -> tuple[list[dict], list[tuple[str, str, str]]]: ...
 
 
-def process_activity_of(connections, file_events) -> dict[str, ProcessActivity]:
-    """:meth:`GraphStore.process_activity` from its two queries' rows: (process id, count)
-    and (process id, code, action, module, provider, file name, directory)."""
+def process_activity_of(counts, file_events) -> dict[str, ProcessActivity]:
+    """:meth:`GraphStore.process_activity` from its two queries' rows: (process id, a count
+    per :data:`CREATED_COUNTS`) and (process id, code, action, module, provider, file name,
+    directory)."""
     out: dict[str, ProcessActivity] = {}
-    for sid, n in connections:
-        out.setdefault(sid, ProcessActivity()).connections = int(n)
+    for sid, *ns in counts:
+        out[sid] = ProcessActivity(**{k: int(n or 0) for (k, _), n in zip(CREATED_COUNTS, ns)})
     for sid, *event in file_events:
         out.setdefault(sid, ProcessActivity()).file_events.append(
             FileEvent(*(None if x is None else str(x) for x in event)))

@@ -19,6 +19,7 @@ from .. import ir
 from ..errors import HuntSemanticError
 from ..stix.match import _numeric
 from ..relations import Hop
+from .base import CREATED_COUNTS
 
 # Columns that come from the observation of a records row (TIMESTAMPED/RECORDS/ADDOBSID).
 OBS_COLUMNS = {"first_observed": "o.first_observed", "last_observed": "o.last_observed",
@@ -632,25 +633,28 @@ def select_values(p: Params, var: str, parts: tuple[str, ...]) -> str:
 # ---------------------------------------------------------------------------
 # what processes did (APPLY adds it to process frames: stixgraph.analytics.activity)
 
-def connection_hop() -> Hop:
-    """The edge of ``FIND network-traffic CREATED BY <process>`` (Kestrel's relation: one
-    hop, ``opened_connection_refs``)."""
+def created_hop(rtype: str) -> Hop:
+    """The edge of ``FIND <rtype> CREATED BY <process>`` (Kestrel's relation, one hop:
+    ``opened_connection_refs`` for network-traffic, a child's ``parent_ref`` for process)."""
     from ..relations import hops
-    hop, = hops("network-traffic", "created", "process", by=True)
+    hop, = hops(rtype, "created", "process", by=True)
     return hop
 
 
-def select_process_connections(p: Params, var: str) -> str:
-    """(process id, how many network-traffic it CREATED) for the processes of ``var`` with
-    any: what ``FIND network-traffic CREATED BY var`` walks, counted per process."""
-    hop = connection_hop()
-    a, b = ("src", "dst") if hop.from_input else ("dst", "src")
-    return (f"SELECT e.id, COUNT(DISTINCT t.eid) "
+def select_process_counts(p: Params, var: str) -> str:
+    """(process id, then for each type of :data:`~stixgraph.store.base.CREATED_COUNTS` how
+    many of it the process CREATED) for every process of ``var``: what ``FIND network-traffic
+    CREATED BY var`` and ``FIND process CREATED BY var`` walk, counted per process."""
+    counts = []
+    for _, rtype in CREATED_COUNTS:
+        hop = created_hop(rtype)
+        a, b = ("src", "dst") if hop.from_input else ("dst", "src")
+        counts.append(f"(SELECT COUNT(DISTINCT t.eid) FROM edges g JOIN entities t "
+                      f"ON t.eid = g.{b} AND t.type = {p(rtype)} WHERE g.{a} = e.eid "
+                      f"AND g.rel IN ({', '.join(p(r) for r in hop.props)}))")
+    return (f"SELECT e.id, {', '.join(counts)} "
             f"FROM (SELECT DISTINCT eid FROM var_rows WHERE vid = {var_id(p, var)}) v "
-            f"JOIN entities e ON e.eid = v.eid AND e.type = {p('process')} "
-            f"JOIN edges g ON g.{a} = e.eid AND g.rel IN ({', '.join(p(r) for r in hop.props)}) "
-            f"JOIN entities t ON t.eid = g.{b} AND t.type = {p('network-traffic')} "
-            f"GROUP BY e.id ORDER BY e.id")
+            f"JOIN entities e ON e.eid = v.eid AND e.type = {p('process')} ORDER BY e.id")
 
 
 def select_process_file_events(p: Params, var: str) -> str:

@@ -47,7 +47,7 @@ from ..errors import HuntSemanticError, StoreError
 from ..stix.model import Observation
 from . import sql as S
 from ..lang.parser import path_parts
-from .base import (APPLY_EXPLAINED, PROCESS_CONNECTIONS_EXPLAINED, PROCESS_FILES_EXPLAINED,
+from .base import (APPLY_EXPLAINED, PROCESS_COUNTS_EXPLAINED, PROCESS_FILES_EXPLAINED,
                    ProcessActivity, TRANSFORM_COLUMNS, Birth, GraphStore, VarInfo,
                    auto_aggregate, process_activity_of, shape_rows, table_display)
 
@@ -1288,7 +1288,7 @@ class SQLiteStore(GraphStore):
     def process_activity(self, var: str) -> dict[str, ProcessActivity]:
         self._require(var)
         p, q = S.Params(), S.Params()
-        return process_activity_of(self._run(S.select_process_connections(p, var), p.values),
+        return process_activity_of(self._run(S.select_process_counts(p, var), p.values),
                                    self._run(S.select_process_file_events(q, var), q.values))
 
     def observations_of(self, var: str) -> list[Observation]:
@@ -1720,7 +1720,7 @@ class SQLiteStore(GraphStore):
             info = self._explain_var(input_types, v)
             if info.type != "process" or info.kind == "table":
                 continue
-            for select, what in ((S.select_process_connections, PROCESS_CONNECTIONS_EXPLAINED),
+            for select, what in ((S.select_process_counts, PROCESS_COUNTS_EXPLAINED),
                                  (S.select_process_file_events, PROCESS_FILES_EXPLAINED)):
                 p = S.Params()
                 out.append(S.Query(select(p, v), p.values, what.format(var=v)))

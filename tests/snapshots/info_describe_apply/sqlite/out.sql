@@ -148,24 +148,39 @@ ORDER BY v.rid;
 --    9 | APPLY docker://domainnamelookup ON procs
 -- APPLY docker://domainnamelookup ON procs (line 9)
 -- no query: the analytic runs in Python on the variables' rows (read as DISP reads them); the attributes it returns are written back by entity id
--- procs holds processes: APPLY adds x_connection_count to its rows, the network-traffic each process CREATED (what FIND network-traffic CREATED BY procs walks), 0 when none
-SELECT e.id, COUNT(DISTINCT t.eid)
+-- procs holds processes: APPLY adds to its rows x_connection_count and x_child_count, the network-traffic and the processes each one CREATED (what FIND network-traffic CREATED BY procs and FIND process CREATED BY procs walk)
+SELECT
+  e.id,
+  (
+    SELECT COUNT(DISTINCT t.eid)
+    FROM edges g
+    JOIN entities t ON t.eid = g.dst AND t.type = :p0
+    WHERE
+      g.src = e.eid
+      AND g.rel IN (:p1)
+  ),
+  (
+    SELECT COUNT(DISTINCT t.eid)
+    FROM edges g
+    JOIN entities t ON t.eid = g.src AND t.type = :p2
+    WHERE
+      g.dst = e.eid
+      AND g.rel IN (:p3)
+  )
 FROM (
   SELECT DISTINCT eid
   FROM var_rows
   WHERE vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
 ) v
-JOIN entities e ON e.eid = v.eid AND e.type = :p1
-JOIN edges g ON g.src = e.eid AND g.rel IN (:p2)
-JOIN entities t ON t.eid = g.dst AND t.type = :p3
-GROUP BY e.id
+JOIN entities e ON e.eid = v.eid AND e.type = :p2
 ORDER BY e.id;
 -- params:
+--   :p0 = 'network-traffic'
+--   :p1 = 'opened_connection_refs'
+--   :p2 = 'process'
+--   :p3 = 'parent_ref'
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p1 = 'process'
---   :p2 = 'opened_connection_refs'
---   :p3 = 'network-traffic'
 -- ... and x_written_files, the paths of the files its events (x-oca-event process_ref) created, changed or deleted (stixgraph.analytics.activity picks those from these rows)
 SELECT
   e.id,
@@ -217,24 +232,39 @@ ORDER BY e.id, json_extract(ev.props, :p14), ev.eid, f.eid;
 --   10 | APPLY python://plot ON procs, a WITH X=1
 -- APPLY python://plot ON procs, a (line 10)
 -- no query: the analytic runs in Python on the variables' rows (read as DISP reads them); the attributes it returns are written back by entity id
--- procs holds processes: APPLY adds x_connection_count to its rows, the network-traffic each process CREATED (what FIND network-traffic CREATED BY procs walks), 0 when none
-SELECT e.id, COUNT(DISTINCT t.eid)
+-- procs holds processes: APPLY adds to its rows x_connection_count and x_child_count, the network-traffic and the processes each one CREATED (what FIND network-traffic CREATED BY procs and FIND process CREATED BY procs walk)
+SELECT
+  e.id,
+  (
+    SELECT COUNT(DISTINCT t.eid)
+    FROM edges g
+    JOIN entities t ON t.eid = g.dst AND t.type = :p0
+    WHERE
+      g.src = e.eid
+      AND g.rel IN (:p1)
+  ),
+  (
+    SELECT COUNT(DISTINCT t.eid)
+    FROM edges g
+    JOIN entities t ON t.eid = g.src AND t.type = :p2
+    WHERE
+      g.dst = e.eid
+      AND g.rel IN (:p3)
+  )
 FROM (
   SELECT DISTINCT eid
   FROM var_rows
   WHERE vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
 ) v
-JOIN entities e ON e.eid = v.eid AND e.type = :p1
-JOIN edges g ON g.src = e.eid AND g.rel IN (:p2)
-JOIN entities t ON t.eid = g.dst AND t.type = :p3
-GROUP BY e.id
+JOIN entities e ON e.eid = v.eid AND e.type = :p2
 ORDER BY e.id;
 -- params:
+--   :p0 = 'network-traffic'
+--   :p1 = 'opened_connection_refs'
+--   :p2 = 'process'
+--   :p3 = 'parent_ref'
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p1 = 'process'
---   :p2 = 'opened_connection_refs'
---   :p3 = 'network-traffic'
 -- ... and x_written_files, the paths of the files its events (x-oca-event process_ref) created, changed or deleted (stixgraph.analytics.activity picks those from these rows)
 SELECT
   e.id,
@@ -282,24 +312,39 @@ ORDER BY e.id, json_extract(ev.props, :p14), ev.eid, f.eid;
 --   :p12 = 'file'
 --   :p13 = 'binary_ref'
 --   :p14 = '$."created"'
--- a holds processes: APPLY adds x_connection_count to its rows, the network-traffic each process CREATED (what FIND network-traffic CREATED BY a walks), 0 when none
-SELECT e.id, COUNT(DISTINCT t.eid)
+-- a holds processes: APPLY adds to its rows x_connection_count and x_child_count, the network-traffic and the processes each one CREATED (what FIND network-traffic CREATED BY a and FIND process CREATED BY a walk)
+SELECT
+  e.id,
+  (
+    SELECT COUNT(DISTINCT t.eid)
+    FROM edges g
+    JOIN entities t ON t.eid = g.dst AND t.type = :p0
+    WHERE
+      g.src = e.eid
+      AND g.rel IN (:p1)
+  ),
+  (
+    SELECT COUNT(DISTINCT t.eid)
+    FROM edges g
+    JOIN entities t ON t.eid = g.src AND t.type = :p2
+    WHERE
+      g.dst = e.eid
+      AND g.rel IN (:p3)
+  )
 FROM (
   SELECT DISTINCT eid
   FROM var_rows
   WHERE vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_a)
 ) v
-JOIN entities e ON e.eid = v.eid AND e.type = :p1
-JOIN edges g ON g.src = e.eid AND g.rel IN (:p2)
-JOIN entities t ON t.eid = g.dst AND t.type = :p3
-GROUP BY e.id
+JOIN entities e ON e.eid = v.eid AND e.type = :p2
 ORDER BY e.id;
 -- params:
+--   :p0 = 'network-traffic'
+--   :p1 = 'opened_connection_refs'
+--   :p2 = 'process'
+--   :p3 = 'parent_ref'
 --   :cid = 1
 --   :var_a = 'a'
---   :p1 = 'process'
---   :p2 = 'opened_connection_refs'
---   :p3 = 'network-traffic'
 -- ... and x_written_files, the paths of the files its events (x-oca-event process_ref) created, changed or deleted (stixgraph.analytics.activity picks those from these rows)
 SELECT
   e.id,

@@ -57,24 +57,39 @@ ORDER BY e.eid;
 --    7 | APPLY docker://susp_scoring ON procs
 -- APPLY docker://susp_scoring ON procs (line 7)
 -- no query: the analytic runs in Python on the variables' rows (read as DISP reads them); the attributes it returns are written back by entity id
--- procs holds processes: APPLY adds x_connection_count to its rows, the network-traffic each process CREATED (what FIND network-traffic CREATED BY procs walks), 0 when none
-SELECT e.id, COUNT(DISTINCT t.eid)
+-- procs holds processes: APPLY adds to its rows x_connection_count and x_child_count, the network-traffic and the processes each one CREATED (what FIND network-traffic CREATED BY procs and FIND process CREATED BY procs walk)
+SELECT
+  e.id,
+  (
+    SELECT COUNT(DISTINCT t.eid)
+    FROM edges g
+    JOIN entities t ON t.eid = g.dst AND t.type = :p0
+    WHERE
+      g.src = e.eid
+      AND g.rel IN (:p1)
+  ),
+  (
+    SELECT COUNT(DISTINCT t.eid)
+    FROM edges g
+    JOIN entities t ON t.eid = g.src AND t.type = :p2
+    WHERE
+      g.dst = e.eid
+      AND g.rel IN (:p3)
+  )
 FROM (
   SELECT DISTINCT eid
   FROM var_rows
   WHERE vid = (SELECT vid FROM variables WHERE cid = :cid AND name = :var_procs)
 ) v
-JOIN entities e ON e.eid = v.eid AND e.type = :p1
-JOIN edges g ON g.src = e.eid AND g.rel IN (:p2)
-JOIN entities t ON t.eid = g.dst AND t.type = :p3
-GROUP BY e.id
+JOIN entities e ON e.eid = v.eid AND e.type = :p2
 ORDER BY e.id;
 -- params:
+--   :p0 = 'network-traffic'
+--   :p1 = 'opened_connection_refs'
+--   :p2 = 'process'
+--   :p3 = 'parent_ref'
 --   :cid = 1
 --   :var_procs = 'procs'
---   :p1 = 'process'
---   :p2 = 'opened_connection_refs'
---   :p3 = 'network-traffic'
 -- ... and x_written_files, the paths of the files its events (x-oca-event process_ref) created, changed or deleted (stixgraph.analytics.activity picks those from these rows)
 SELECT
   e.id,
