@@ -696,7 +696,7 @@ def select_process_file_events(p: Params, var: str) -> str:
             f"FILTER f.type == {p('file')} AND f._id NOT IN bins "
             f"LET dir = FIRST({out_edges(p, 'f', 'd', 'gd', ('parent_directory_ref',))} "
             f"SORT d._key LIMIT 1 RETURN d.path) "
-            f"SORT v.id, ev.created, ev._key, f._key "
+            f"SORT v.id, ev.created, ev.id, f.id "
             f"RETURN [v.id, ev.code, ev.action, ev.module, ev.provider, f.name, dir]")
 
 

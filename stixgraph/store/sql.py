@@ -660,7 +660,8 @@ def select_process_counts(p: Params, var: str) -> str:
 def select_process_file_events(p: Params, var: str) -> str:
     """(process id, event code, action, module, provider, file name, directory path) for each
     event (x-oca-event) whose process_ref is a process of ``var`` and whose file_ref is a file
-    other than that process's image (binary_ref), in event time order."""
+    other than that process's image (binary_ref), in event time order (then by ids: the
+    same order on ArangoDB)."""
     def prop(alias, name):
         return f"json_extract({alias}.props, {p(json_path((name,)))})"
 
@@ -677,4 +678,4 @@ def select_process_file_events(p: Params, var: str) -> str:
             f"JOIN entities f ON f.eid = gf.dst AND f.type = {p('file')} "
             f"WHERE NOT EXISTS (SELECT 1 FROM edges gb WHERE gb.src = e.eid "
             f"AND gb.rel = {p('binary_ref')} AND gb.dst = f.eid) "
-            f"ORDER BY e.id, {prop('ev', 'created')}, ev.eid, f.eid")
+            f"ORDER BY e.id, {prop('ev', 'created')}, ev.id, f.id")

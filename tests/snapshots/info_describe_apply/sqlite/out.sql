@@ -210,7 +210,7 @@ JOIN entities ev ON ev.eid = gp.src AND ev.type = :p10
 JOIN edges gf ON gf.src = ev.eid AND gf.rel = :p11
 JOIN entities f ON f.eid = gf.dst AND f.type = :p12
 WHERE NOT EXISTS (SELECT 1 FROM edges gb WHERE gb.src = e.eid AND gb.rel = :p13 AND gb.dst = f.eid)
-ORDER BY e.id, json_extract(ev.props, :p14), ev.eid, f.eid;
+ORDER BY e.id, json_extract(ev.props, :p14), ev.id, f.id;
 -- params:
 --   :p2 = '$."code"'
 --   :p3 = '$."action"'
@@ -294,7 +294,7 @@ JOIN entities ev ON ev.eid = gp.src AND ev.type = :p10
 JOIN edges gf ON gf.src = ev.eid AND gf.rel = :p11
 JOIN entities f ON f.eid = gf.dst AND f.type = :p12
 WHERE NOT EXISTS (SELECT 1 FROM edges gb WHERE gb.src = e.eid AND gb.rel = :p13 AND gb.dst = f.eid)
-ORDER BY e.id, json_extract(ev.props, :p14), ev.eid, f.eid;
+ORDER BY e.id, json_extract(ev.props, :p14), ev.id, f.id;
 -- params:
 --   :p2 = '$."code"'
 --   :p3 = '$."action"'
@@ -374,7 +374,7 @@ JOIN entities ev ON ev.eid = gp.src AND ev.type = :p10
 JOIN edges gf ON gf.src = ev.eid AND gf.rel = :p11
 JOIN entities f ON f.eid = gf.dst AND f.type = :p12
 WHERE NOT EXISTS (SELECT 1 FROM edges gb WHERE gb.src = e.eid AND gb.rel = :p13 AND gb.dst = f.eid)
-ORDER BY e.id, json_extract(ev.props, :p14), ev.eid, f.eid;
+ORDER BY e.id, json_extract(ev.props, :p14), ev.id, f.id;
 -- params:
 --   :p2 = '$."code"'
 --   :p3 = '$."action"'
