@@ -25,9 +25,9 @@ runs, :func:`add_columns` gives every process row:
 Each is 0 / empty for a process with no such objects.  A row that already has a value of
 that name (an attribute stored on the entity) keeps it.  The columns are inputs: an analytic
 that returns them unchanged writes nothing back (:func:`stixgraph.analytics.runner.updates_of`
-compares with these rows).  Both backends compute them with one query each
-(:meth:`stixgraph.store.base.GraphStore.process_activity`; ``stixgraph explain`` shows them
-under APPLY).
+compares with these rows).  Both backends compute them with the same two queries, the
+counts and the file events (:meth:`stixgraph.store.base.GraphStore.process_activity`;
+``stixgraph explain`` shows them under APPLY).
 """
 from __future__ import annotations
 

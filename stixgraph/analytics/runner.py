@@ -14,9 +14,10 @@ it returns (Kestrel v1's contract, research/kestrel.md §5).
   answers; otherwise the built-in of that name, said once per session; otherwise an error.
 
 A process variable's frame also says what each process did (``x_connection_count``,
-``x_written_files``: :mod:`.activity`).  The frames' attributes are upserted by id onto the stored entities in the statement's
-transaction (:meth:`~stixgraph.store.base.GraphStore.set_attributes`); an analytic that fails
-changes nothing.
+``x_child_count``, ``x_written_files``: :mod:`.activity`).  The frames' attributes are
+upserted by id onto the stored entities in the statement's transaction
+(:meth:`~stixgraph.store.base.GraphStore.set_attributes`); an analytic that fails changes
+nothing.
 """
 from __future__ import annotations
 
