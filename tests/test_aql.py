@@ -379,7 +379,8 @@ SAVED = sorted((Path(__file__).resolve().parents[1] / "arango" / "queries").glob
 
 def test_saved_queries_exist():
     assert {p.stem for p in SAVED} >= {"process_tree", "who_opened_connection",
-                                       "linked_to_address", "exfiltration_pivot"}
+                                       "linked_to_address", "exfiltration_pivot",
+                                       "process_activity"}
 
 
 @pytest.mark.parametrize("path", SAVED, ids=lambda p: p.stem)
@@ -396,7 +397,9 @@ def test_saved_query_takes_every_input_as_a_bind_parameter(path):
     literals = re.findall(r'"([^"]*)"', body)
     allowed = {"parent", "binary", "object", "opened-connection", "src", "dst", "user-account",
                "x-oca-asset", "ipv4-addr", "ipv6-addr", "domain-name", "network-traffic", "id",
-               "name", "pid", "command_line", "10.0.0.0", "10.255.255.255"}
+               "name", "pid", "command_line", "10.0.0.0", "10.255.255.255",
+               "process", "x-oca-event", "file", "parent-directory", "2", "11", "15", "23",
+               "26", "29"}
     assert set(literals) <= allowed, set(literals) - allowed
     check_aql_shape(re.sub(r'"[^"]*"', "x", body).replace("1..@depth", "1..9")
                     .replace("].", "] "))

@@ -176,7 +176,7 @@ def test_unreachable_server_is_one_line_without_the_password():
 def test_saved_queries_are_bound_to_the_store_collection():
     qs = L.saved_queries("hunt7")
     names = {q["name"] for q in qs}
-    assert "stixgraph hunt7: exfiltration pivot" in names and len(qs) == 4
+    assert "stixgraph hunt7: exfiltration pivot" in names and len(qs) == 5
     for q in qs:
         assert q["parameter"]["@vertex"] == "hunt7_vertex_collection"
         assert q["parameter"]["@edge"] == "hunt7_edge_collection"
@@ -186,6 +186,10 @@ def test_saved_queries_are_bound_to_the_store_collection():
     assert pivot["parameter"]["port"] == 443  # the header's example, as a number
     tree = next(q for q in qs if q["name"].endswith("process tree"))
     assert tree["parameter"]["depth"] == 5 and tree["parameter"]["process"] == ""
+    activity = next(q for q in qs if q["name"].endswith("process activity"))
+    assert activity["parameter"] == {"@vertex": "hunt7_vertex_collection",
+                                     "@edge": "hunt7_edge_collection", "process": "",
+                                     "shown": 20}
 
 
 @pytest.mark.parametrize("server", ["arango"])
