@@ -220,3 +220,14 @@ def test_install_queries_keeps_the_users_other_queries(server):
     finally:
         store._sys.delete_database(db, ignore_missing=True)
         store.close()
+
+
+def test_display_rows_holding_lists_as_python_arango_returns_them():
+    """AQL returns lists and objects as Python lists and dicts: DISP shows them as SQLite does
+    (compact JSON text) and still drops repeated and all-NULL rows (no 'unhashable' error)."""
+    from stixgraph.store.base import shape_rows
+
+    rows = [[1, ["ip", "tcp"], {"b": "é", "a": [1]}], [1, ["ip", "tcp"], {"b": "é", "a": [1]}],
+            [None, None, None], [2, [], {}]]
+    assert shape_rows(rows, None, None, None) == [[1, '["ip","tcp"]', '{"b":"é","a":[1]}'],
+                                                  [2, "[]", "{}"]]

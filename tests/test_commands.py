@@ -50,6 +50,16 @@ def test_new_then_disp_sort_limit_offset(s):
     assert t.rows == [[99], [123]]
 
 
+def test_disp_shows_lists_and_objects_as_json_text_on_every_backend(s):
+    """One rendering for list and object attributes (SQLite's JSON text); repeated rows holding
+    them are still dropped (a list cell is not hashable as it comes from ArangoDB)."""
+    s.run('n = NEW network-traffic [{"dst_port": 1, "protocols": ["ip", "tcp"], '
+          '"x_h": {"b": "é", "a": [1, 2.5]}}, {"dst_port": 2, "protocols": ["ip", "tcp"]}]')
+    t = disp(s, "DISP n ATTR dst_port, protocols, x_h SORT BY dst_port ASC")
+    assert t.rows == [[1, '["ip","tcp"]', '{"b":"é","a":[1,2.5]}'], [2, '["ip","tcp"]', None]]
+    assert disp(s, "DISP n ATTR protocols").rows == [['["ip","tcp"]']]
+
+
 def test_assign_where_sort_limit(s):
     s.run("c = procs WHERE name = 'cmd.exe' SORT BY pid DESC LIMIT 1")
     assert s.vars["c"].entities == 1

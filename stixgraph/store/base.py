@@ -7,6 +7,7 @@ stored data exactly as they were.
 """
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -228,15 +229,24 @@ def process_activity_of(counts, file_events) -> dict[str, ProcessActivity]:
 
 # -- semantics both backends share (Kestrel's), applied to rows a backend has read ----------
 
+def json_cell(v):
+    """A list or object value as DISP shows it on every backend: compact JSON text, as SQLite's
+    ``json_extract`` gives it (keys in stored order, non-ASCII kept); other values as they are."""
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, separators=(",", ":"), ensure_ascii=False)
+    return v
+
+
 def shape_rows(rows, limit, offset, max_rows):
-    """DISP's rows: drop all-NULL rows and duplicates (Kestrel), then OFFSET and LIMIT (after
-    dedup, so LIMIT n shows n rows when there are n distinct ones)."""
+    """DISP's rows: lists and objects as JSON text (:func:`json_cell`), drop all-NULL rows and
+    duplicates (Kestrel), then OFFSET and LIMIT (after dedup, so LIMIT n shows n rows when
+    there are n distinct ones)."""
     seen = set()
     out = []
     skip = offset or 0
     cap = limit if limit is not None else max_rows
     for row in rows:
-        row = list(row)
+        row = [json_cell(v) for v in row]
         if all(v is None for v in row):
             continue
         key = tuple(row)
