@@ -124,8 +124,8 @@ def rows(s, text) -> list:
 
 
 def as_list(cell) -> list:
-    """A list attribute as DISP shows it (SQLite: JSON text)."""
-    return json.loads(cell) if isinstance(cell, str) else list(cell or [])
+    """A list attribute as DISP shows it (JSON text, on every backend)."""
+    return json.loads(cell) if cell is not None else []
 
 
 def test_apply_gives_each_process_its_connections_and_written_files(s):
