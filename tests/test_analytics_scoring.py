@@ -4,11 +4,11 @@ line."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from conftest import shared_file
 from stixgraph.analytics import susp_scoring as ss
 from stixgraph.analytics.base import AnalyticError
 from stixgraph.demo import caldera
@@ -248,12 +248,11 @@ def test_builtin_rules_load_and_are_documented():
 
 # -- on real data: the demo scenario and OTRF's benign diagnostics, loaded together ----------
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 #: OTRF's Empire run-key dataset: around the attack, the Azure guest agent's diagnostics
 #: script (cscript.exe, as the machine account) runs cmd /c ipconfig /all, arp -a, nbtstat,
 #: net config rdr/srv, netsh, reg, sc, certutil, wevtutil: recon look-alikes, benign.
-OTRF_DIAGNOSTICS = DATA / "otrf" / ("atomic__windows__persistence__host__empire_persistence_"
-                                    "registry_modification_run_keys_standard_user.zip")
+OTRF_DIAGNOSTICS = ("atomic__windows__persistence__host__empire_persistence_"
+                    "registry_modification_run_keys_standard_user.zip")
 RECON_LOOKALIKES = {"cscript.exe", "cmd.exe", "ipconfig.exe", "arp.exe", "nbtstat.exe",
                     "net.exe", "net1.exe", "netsh.exe", "reg.exe", "sc.exe", "certutil.exe",
                     "wevtutil.exe"}
@@ -270,15 +269,14 @@ DISP TIMESTAMPED(procs) ATTR first_observed, pid, name, command_line, x_suspicio
 def ranked():
     """(first_observed, pid, name, command_line, score) of every process observation, the demo
     scenario's and OTRF's, served by the Splunk emulator and scored in one APPLY."""
-    if not OTRF_DIAGNOSTICS.is_file():
-        pytest.skip(f"{OTRF_DIAGNOSTICS} is missing (../shared/data is read in place)")
+    diagnostics = shared_file("otrf", OTRF_DIAGNOSTICS)  # skips, saying why, when absent
     from stixgraph.demo import run as demo_run
     from stixgraph.display import Table
     from stixgraph.session import Session
     from stixgraph.splunk import cim
 
     rows = [*caldera.iter_cim_rows(caldera.DEFAULT_SIZE, caldera.DEFAULT_SEED),
-            *cim.iter_cim_rows([OTRF_DIAGNOSTICS])]
+            *cim.iter_cim_rows([diagnostics])]
     with pytest.MonkeyPatch.context() as mp, demo_run.demo_splunk(0, 0, rows=rows):
         mp.setenv("STIXGRAPH_CONFIG", "/nonexistent/none.toml")
         session = Session(":memory:", now=caldera.DEMO_NOW)
