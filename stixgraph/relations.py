@@ -80,6 +80,14 @@ def hops(result_type: str, relation: str, input_type: str, by: bool) -> list[Hop
     return out
 
 
+def created_hop(rtype: str) -> Hop:
+    """The one edge step of ``FIND <rtype> CREATED BY <process>``: ``opened_connection_refs``
+    for network-traffic, a child's ``parent_ref`` for process (what APPLY counts per process,
+    :mod:`stixgraph.analytics.activity`)."""
+    hop, = hops(rtype, "created", "process", by=True)
+    return hop
+
+
 def relations_for(result_type: str, input_type: str) -> list[str]:
     """Relation words valid between two types (for error messages and completion)."""
     words = {"linked"}

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..environ import environ
+from ..store.base import has_process_activity
 from . import activity
 from .base import AnalyticError, Display, Result
 
@@ -297,7 +298,7 @@ def run_apply(store, stmt, params: dict[str, str], notice: Callable[[str], None]
         rows = store.records(v)
         for r in rows:
             r.setdefault("type", info.type)
-        if info.type == "process" and info.kind != "table":
+        if has_process_activity(info.type, info.kind):
             activity.add_columns(rows, store.process_activity(v))
         inputs.append(rows)
     frames = [to_frame(rows) for rows in inputs]

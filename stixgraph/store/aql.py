@@ -32,12 +32,13 @@ from datetime import datetime
 
 from .. import ir
 from ..errors import HuntSemanticError, StoreError
-from ..relations import RELATION_WORDS, Hop, hops as find_hops, relations_for
+from ..relations import RELATION_WORDS, Hop, created_hop, hops as find_hops, relations_for
 from ..lang.parser import path_parts
 from .arango_layout import OBJECT_REFS, collection_names, relationship_type
 from .base import (APPLY_EXPLAINED, CREATED_COUNTS, PROCESS_COUNTS_EXPLAINED,
-                   PROCESS_FILES_EXPLAINED, TRANSFORM_COLUMNS, auto_aggregate)
-from .sql import _flat, _Group, _top_split, _tree, created_hop, numeric, sql_tokens
+                   PROCESS_FILES_EXPLAINED, TRANSFORM_COLUMNS, auto_aggregate,
+                   has_process_activity)
+from .sql import _flat, _Group, _top_split, _tree, numeric, sql_tokens
 
 OBS_TYPE = "observed-data"
 # the columns a records row (TIMESTAMPED/RECORDS/ADDOBSID) takes from its observation ``o``
@@ -939,7 +940,7 @@ def _explain_apply(stmt: ir.Apply, types, title, coll):
     out = _comment(f"{title}\n{APPLY_EXPLAINED}")
     for v in stmt.vars:
         etype, kind, _ = _var(types, v)
-        if etype != "process" or kind == "table":
+        if not has_process_activity(etype, kind):
             continue
         for select, what in ((select_process_counts, PROCESS_COUNTS_EXPLAINED),
                              (select_process_file_events, PROCESS_FILES_EXPLAINED)):

@@ -32,6 +32,12 @@ PROCESS_FILES_EXPLAINED = (
 #: (ProcessActivity field, the type a process CREATED that it counts)
 CREATED_COUNTS = (("connections", "network-traffic"), ("children", "process"))
 
+
+def has_process_activity(etype: str, kind: str) -> bool:
+    """Whether APPLY adds what each entity did to a variable's frame: processes (entities or
+    records), not GROUP/JOIN tables."""
+    return etype == "process" and kind != "table"
+
 # The observation columns TIMESTAMPED/RECORDS/ADDOBSID put first.
 TRANSFORM_COLUMNS = {"TIMESTAMPED": ["first_observed"],
                      "RECORDS": ["number_observed", "first_observed", "last_observed",

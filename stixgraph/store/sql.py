@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .. import ir
 from ..errors import HuntSemanticError
 from ..stix.match import _numeric
-from ..relations import Hop
+from ..relations import Hop, created_hop
 from .base import CREATED_COUNTS
 
 # Columns that come from the observation of a records row (TIMESTAMPED/RECORDS/ADDOBSID).
@@ -632,14 +632,6 @@ def select_values(p: Params, var: str, parts: tuple[str, ...]) -> str:
 
 # ---------------------------------------------------------------------------
 # what processes did (APPLY adds it to process frames: stixgraph.analytics.activity)
-
-def created_hop(rtype: str) -> Hop:
-    """The edge of ``FIND <rtype> CREATED BY <process>`` (Kestrel's relation, one hop:
-    ``opened_connection_refs`` for network-traffic, a child's ``parent_ref`` for process)."""
-    from ..relations import hops
-    hop, = hops(rtype, "created", "process", by=True)
-    return hop
-
 
 def select_process_counts(p: Params, var: str) -> str:
     """(process id, then for each type of :data:`~stixgraph.store.base.CREATED_COUNTS` how

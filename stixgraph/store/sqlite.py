@@ -49,7 +49,8 @@ from . import sql as S
 from ..lang.parser import path_parts
 from .base import (APPLY_EXPLAINED, PROCESS_COUNTS_EXPLAINED, PROCESS_FILES_EXPLAINED,
                    ProcessActivity, TRANSFORM_COLUMNS, Birth, GraphStore, VarInfo,
-                   auto_aggregate, process_activity_of, shape_rows, table_display)
+                   auto_aggregate, has_process_activity, process_activity_of, shape_rows,
+                   table_display)
 
 SCHEMA_VERSION = "4"  # 3: + obs_q, ent_q, qsets, query_counts, qset_counts; - entities_type;
 # 4: + entities.added, observations.added, taxii_objects, taxii_status, taxii_hidden
@@ -1718,7 +1719,7 @@ class SQLiteStore(GraphStore):
         out = [S.Query("", {}, f"{title}\n{APPLY_EXPLAINED}")]
         for v in stmt.vars:
             info = self._explain_var(input_types, v)
-            if info.type != "process" or info.kind == "table":
+            if not has_process_activity(info.type, info.kind):
                 continue
             for select, what in ((S.select_process_counts, PROCESS_COUNTS_EXPLAINED),
                                  (S.select_process_file_events, PROCESS_FILES_EXPLAINED)):
