@@ -93,11 +93,14 @@ def columns(activity: ProcessActivity | None) -> dict:
 
 
 def add_columns(rows: list[dict], activity: dict[str, ProcessActivity]) -> None:
-    """Give each process row (in place) its :func:`columns`, unless it has a value of that
-    name already."""
+    """Give each row of a process variable (in place) its process's :func:`columns`, worked
+    out once per process (a records variable has a row per observation), unless the row has
+    a value of that name already.  Each row gets its own list."""
+    per_id: dict = {}
     for row in rows:
-        if row.get("type", "process") != "process":
-            continue
-        for k, v in columns(activity.get(row.get("id"))).items():
+        sid = row.get("id")
+        if sid not in per_id:
+            per_id[sid] = columns(activity.get(sid))
+        for k, v in per_id[sid].items():
             if row.get(k) is None:
-                row[k] = v
+                row[k] = list(v) if isinstance(v, list) else v
