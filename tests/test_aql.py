@@ -403,3 +403,13 @@ def test_saved_query_takes_every_input_as_a_bind_parameter(path):
     assert set(literals) <= allowed, set(literals) - allowed
     check_aql_shape(re.sub(r'"[^"]*"', "x", body).replace("1..@depth", "1..9")
                     .replace("].", "] "))
+
+
+def test_process_activity_query_reads_the_same_sysmon_writes_as_apply():
+    """The web UI's process_activity.aql lists Sysmon's file-write codes by hand: the same as
+    the ones APPLY's x_written_files takes (stixgraph.analytics.activity)."""
+    from stixgraph.analytics.activity import SYSMON_FILE_WRITES
+
+    body = next(p for p in SAVED if p.stem == "process_activity").read_text()
+    codes = re.search(r"ev\.code IN \[([^\]]*)\]", body)
+    assert codes and set(re.findall(r'"(\d+)"', codes.group(1))) == set(SYSMON_FILE_WRITES)
